@@ -1,0 +1,75 @@
+import { resolveSocketPath } from "../../common/paths.ts";
+import { type Command, numberFlag, stringFlag } from "../command.ts";
+import { EXIT_CODES, exitCodeFor } from "../exit_codes.ts";
+import { printError } from "../output.ts";
+
+/** `serve`: run the daemon in the foreground until a signal, `system.shutdown` or inactivity. */
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "Run the daemon in the foreground",
+  usage: "serve [--socket PATH] [--db PATH] [--timeout S | --no-timeout] [--log-file PATH] [-v]",
+  flags: [
+    "socket",
+    "db",
+    "db-path",
+    "timeout",
+    "no-timeout",
+    "verbose",
+    "foreground",
+    "log-file",
+    "read-timeout",
+    "max-frame-bytes",
+    "max-header-bytes",
+  ],
+  async run({ flags, facts }) {
+    // Loaded here, not at the top: one-off CLI calls must not load sqlite, zod or the handlers.
+    const { loggerFor, resolveConfig, serve } = await import("../../server/mod.ts");
+    const config = resolveConfig({ ...facts, stderrIsTerminal: Deno.stderr.isTerminal() }, {
+      socket: stringFlag(flags, "socket"),
+      db: stringFlag(flags, "db") ?? stringFlag(flags, "db-path"),
+      logFile: stringFlag(flags, "log-file"),
+      timeout: numberFlag(flags, "timeout"),
+      noTimeout: flags["no-timeout"] === true,
+      verbose: flags.verbose === true,
+      readTimeout: numberFlag(flags, "read-timeout"),
+      maxFrameBytes: numberFlag(flags, "max-frame-bytes"),
+      maxHeaderBytes: numberFlag(flags, "max-header-bytes"),
+    });
+    const { log, sink } = loggerFor(config);
+    const onRejection = (event: PromiseRejectionEvent) => {
+      // One bad request must never take the daemon down: log the stray rejection and carry on.
+      event.preventDefault();
+      log.error("Unhandled rejection", { error: event.reason });
+    };
+    globalThis.addEventListener("unhandledrejection", onRejection);
+    let daemon;
+    try {
+      daemon = await serve(config, { log });
+    } catch (error) {
+      log.error("Cannot start", { error });
+      printError(
+        `Cannot start on "${resolveSocketPath(facts, config.socketPath)}": ${
+          (error as Error).message
+        }`,
+      );
+      sink.close();
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+      return exitCodeFor(error);
+    }
+    const forced = Promise.withResolvers<number>();
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals === 1) void daemon.shutdown("signal");
+      else forced.resolve(EXIT_CODES.interrupted); // A second signal forces the exit.
+    };
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    const code = await Promise.race([daemon.stopped.then(() => EXIT_CODES.ok), forced.promise]);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    globalThis.removeEventListener("unhandledrejection", onRejection);
+    sink.close();
+    return code;
+  },
+};

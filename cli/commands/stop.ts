@@ -1,0 +1,74 @@
+import { pidFilePath, resolveSocketPath } from "../../common/paths.ts";
+import { ClientError } from "../../client/errors.ts";
+import { SocketClient } from "../../client/socket_client.ts";
+import type { Command } from "../command.ts";
+import { EXIT_CODES } from "../exit_codes.ts";
+import { printError, printJson, printText } from "../output.ts";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false; // Gone (or unreadable, which for our own files means gone).
+  }
+}
+
+/** Waits until the daemon has removed its socket and pid file. */
+async function waitGone(socket: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!(await exists(socket)) && !(await exists(pidFilePath(socket)))) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** `stop`: graceful shutdown over the socket; SIGTERM through the pid file if that fails. */
+export const stopCommand: Command = {
+  name: "stop",
+  summary: "Stop the daemon gracefully (exit 0 if it was not running)",
+  usage: "stop [--socket PATH] [--json]",
+  flags: ["socket", "json"],
+  async run({ flags, facts }) {
+    const socket = resolveSocketPath(facts, flags.socket as string | undefined);
+    const report = (stopped: boolean, pid: number | null) => {
+      if (flags.json) printJson({ stopped, was_running: stopped, pid, socket }, { compact: true });
+      else {printText(
+          stopped
+            ? `crystalmath-server stopped (pid ${pid})`
+            : `crystalmath-server is not running (socket ${socket})`,
+        );}
+    };
+    let pid: number;
+    {
+      await using client = new SocketClient(socket, { timeoutMs: 5000 });
+      try {
+        pid = (await client.request("system.status", {}) as { pid: number }).pid;
+      } catch (error) {
+        if (error instanceof ClientError && error.kind === "not_running") {
+          report(false, null);
+          return EXIT_CODES.ok;
+        }
+        throw error;
+      }
+      await client.request("system.shutdown", {}).catch(() => {/* falls back to SIGTERM below */});
+    }
+    if (await waitGone(socket, 15_000)) {
+      report(true, pid);
+      return EXIT_CODES.ok;
+    }
+    printError(`Daemon pid ${pid} did not stop after system.shutdown: sending SIGTERM`);
+    try {
+      Deno.kill(pid, "SIGTERM");
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (await waitGone(socket, 10_000)) {
+      report(true, pid);
+      return EXIT_CODES.ok;
+    }
+    printError(`Cannot stop daemon pid ${pid}: it is still running after SIGTERM`);
+    return EXIT_CODES.internal;
+  },
+};

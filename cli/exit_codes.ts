@@ -1,0 +1,62 @@
+/**
+ * The one table from error kinds to process exit codes.
+ *
+ * @module
+ */
+import { kindOfCode } from "../common/error_codes.ts";
+
+/** Exit codes, documented in the README. */
+export const EXIT_CODES = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  unreachable: 3,
+  not_found: 4,
+  conflict: 5,
+  remote: 6,
+  interrupted: 130,
+} as const;
+
+/** An exit code's name. */
+export type ExitName = keyof typeof EXIT_CODES;
+
+/** A command-line mistake: wrong flags, missing arguments, unreadable input. Exits 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+  readonly kind = "usage";
+}
+
+/** Which exit code each error kind gets: client kinds, server kinds and usage. */
+const BY_KIND: Record<string, ExitName> = {
+  usage: "usage",
+  parse_error: "usage",
+  invalid_request: "usage",
+  method_not_found: "usage",
+  invalid_params: "usage",
+  invalid_input_file: "usage",
+  internal_error: "internal",
+  server_error: "internal",
+  database: "internal",
+  not_running: "unreachable",
+  unsafe_socket: "unreachable",
+  connection_lost: "unreachable",
+  timeout: "unreachable",
+  not_found: "not_found",
+  conflict: "conflict",
+  invalid_state: "conflict",
+  ssh_failed: "remote",
+  slurm_rejected: "remote",
+  cancelled: "interrupted",
+  aborted: "interrupted",
+};
+
+/** Maps any thrown value to an exit code, by its `kind` (or its JSON-RPC `code`). */
+export function exitCodeFor(error: unknown): number {
+  if (typeof error !== "object" || error === null) return EXIT_CODES.internal;
+  let kind = "kind" in error && typeof error.kind === "string" ? error.kind : undefined;
+  if (kind === undefined && "code" in error && typeof error.code === "number") {
+    kind = kindOfCode(error.code);
+  }
+  const name = kind === undefined ? undefined : BY_KIND[kind];
+  return EXIT_CODES[name ?? "internal"];
+}

@@ -1,0 +1,111 @@
+/**
+ * Starting the daemon from a client: spawn this same program detached, as `serve`, and wait until
+ * it answers. Works under `deno run` and as a compiled binary.
+ *
+ * @module
+ */
+import { ClientError } from "./errors.ts";
+
+/** How to start a daemon. */
+export interface SpawnOptions {
+  socket: string;
+  /** Extra `serve` flags, such as `--db PATH` or `--timeout 60`. */
+  serveArgs?: string[];
+  /** How long to wait for the first answer. Default 5000. */
+  waitMs?: number;
+}
+
+/**
+ * The command line that runs this program with `args`: the binary itself when compiled, else
+ * `deno run` on this checkout's main.ts with the permission set the compile task uses.
+ */
+export function selfCommand(args: string[]): { command: string; args: string[] } {
+  if (Deno.build.standalone) return { command: Deno.execPath(), args };
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  return {
+    command: Deno.execPath(),
+    args: ["run", "-P=daemon", "--config", config, "--no-prompt", "--quiet", main, ...args],
+  };
+}
+
+/** A started daemon process and what it wrote to stderr, if it failed. */
+export interface SpawnedDaemon {
+  pid: number;
+  /** Resolves to the exit code if the process ends while we watch it. */
+  exited: Promise<number>;
+  /** Stops watching stderr; from then on the daemon writes nothing there (it logs to its file). */
+  release(): Promise<string>;
+}
+
+/** Spawns `serve` detached from this process's session, with stderr piped to catch start-up errors. */
+export function spawnDaemon(options: SpawnOptions): SpawnedDaemon {
+  const { command, args } = selfCommand([
+    "serve",
+    "--socket",
+    options.socket,
+    ...(options.serveArgs ?? []),
+  ]);
+  const child = new Deno.Command(command, {
+    args,
+    detached: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const chunks: Uint8Array[] = [];
+  const reader = child.stderr.getReader();
+  const drained = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done || !value) return;
+      if (chunks.length < 64) chunks.push(value);
+    }
+  })();
+  const exited = child.status.then((s) => s.code);
+  child.unref();
+  return {
+    pid: child.pid,
+    exited,
+    async release() {
+      await reader.cancel().catch(() => {/* already closed */});
+      await drained;
+      return new TextDecoder().decode(concat(chunks)).trim();
+    },
+  };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * Spawns a daemon and waits until `isUp()` is true. If two clients do this at once, the pid lock
+ * lets one daemon win; the other exits, and both clients find the winner.
+ * @throws {ClientError} `not_running` when nothing answers within `waitMs`
+ */
+export async function startAndWait(
+  options: SpawnOptions,
+  isUp: () => Promise<boolean>,
+): Promise<SpawnedDaemon> {
+  const daemon = spawnDaemon(options);
+  const deadline = Date.now() + (options.waitMs ?? 5000);
+  let exitCode: number | undefined;
+  daemon.exited.then((code) => exitCode = code);
+  while (Date.now() < deadline) {
+    if (await isUp()) return daemon;
+    await new Promise((r) => setTimeout(r, exitCode === undefined ? 50 : 100));
+  }
+  const stderr = await daemon.release();
+  throw new ClientError(
+    "not_running",
+    `Cannot start crystalmath-server on "${options.socket}": ` +
+      (stderr ? stderr.split("\n").at(-1) : `no answer within ${options.waitMs ?? 5000} ms`),
+  );
+}

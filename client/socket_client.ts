@@ -1,0 +1,269 @@
+/**
+ * The socket client: dials the daemon, allocates ids, matches responses to calls, times calls
+ * out, cancels them, and redials after the connection drops.
+ *
+ * @module
+ */
+import { createFrameDecoder, encodeFrame } from "../common/framing.ts";
+import { isPlainObject, type JsonRpcResponse } from "../common/messages.ts";
+import { ClientError, ServerError } from "./errors.ts";
+
+/** Default time a call may take, in milliseconds. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+/** Options for one call. */
+export interface CallOptions {
+  /** Milliseconds before the call fails with a `timeout` ClientError; 0 waits forever. */
+  timeoutMs?: number;
+  /** Aborting it cancels the call (the daemon gets `$/cancelRequest`). */
+  signal?: AbortSignal;
+}
+
+/** One member of a batch. */
+export interface BatchCall {
+  method: string;
+  params?: Record<string, unknown> | unknown[];
+}
+
+/** One member's outcome, in the order the calls were given. */
+export type BatchResult = { ok: true; result: unknown } | { ok: false; error: ServerError };
+
+interface Pending {
+  resolve(response: JsonRpcResponse): void;
+  reject(error: Error): void;
+}
+
+/** One live connection. When it drops, every pending call is rejected. */
+interface Link {
+  conn: Deno.UnixConn;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  pending: Map<number, Pending>;
+  closed: Promise<void>;
+}
+
+/**
+ * Refuses socket paths that are missing, not sockets, or owned by another user: someone else's
+ * process must not be able to impersonate the daemon.
+ * @throws {ClientError} `not_running` or `unsafe_socket`
+ */
+export async function checkSocketPath(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw notRunning(path, error);
+    throw new ClientError(
+      "unsafe_socket",
+      `Cannot use socket "${path}": ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!info.isSocket) {
+    throw new ClientError("unsafe_socket", `Refusing to connect to "${path}": it is not a socket`);
+  }
+  const uid = Deno.uid();
+  if (uid !== null && info.uid !== uid) {
+    throw new ClientError(
+      "unsafe_socket",
+      `Refusing to connect to "${path}": it is owned by uid ${info.uid}, not by you (uid ${uid})`,
+    );
+  }
+}
+
+function notRunning(path: string, cause: unknown): ClientError {
+  return new ClientError(
+    "not_running",
+    `crystalmath-server is not running on "${path}": start it with "crystalmath-server start"`,
+    { cause },
+  );
+}
+
+/** A connection to the daemon, shared by concurrent calls. Redials after a drop. */
+export class SocketClient implements AsyncDisposable {
+  readonly socket: string;
+  readonly #defaultTimeoutMs: number;
+  #nextId = 1;
+  #link: Promise<Link> | undefined;
+  #isClosed = false;
+
+  constructor(socket: string, options: { timeoutMs?: number } = {}) {
+    this.socket = socket;
+    this.#defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  }
+
+  /** Dials now rather than on the first call. */
+  async open(): Promise<void> {
+    await this.#getLink();
+  }
+
+  #getLink(): Promise<Link> {
+    if (this.#isClosed) {
+      return Promise.reject(new ClientError("connection_lost", "The client is closed"));
+    }
+    this.#link ??= this.#dial().catch((error) => {
+      this.#link = undefined;
+      throw error;
+    });
+    return this.#link;
+  }
+
+  async #dial(): Promise<Link> {
+    await checkSocketPath(this.socket);
+    let conn: Deno.UnixConn;
+    try {
+      conn = await Deno.connect({ transport: "unix", path: this.socket });
+    } catch (error) {
+      throw notRunning(this.socket, error);
+    }
+    const link: Link = {
+      conn,
+      writer: conn.writable.getWriter(),
+      pending: new Map(),
+      closed: Promise.resolve(),
+    };
+    link.closed = this.#readLoop(link);
+    return link;
+  }
+
+  async #readLoop(link: Link): Promise<void> {
+    const decoder = createFrameDecoder();
+    const text = new TextDecoder();
+    let reason = "the daemon closed the connection";
+    try {
+      for await (const chunk of link.conn.readable) {
+        for (const body of decoder.push(chunk)) this.#deliver(link, JSON.parse(text.decode(body)));
+      }
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    if (this.#link && (await this.#link.catch(() => undefined)) === link) this.#link = undefined;
+    const lost = new ClientError(
+      "connection_lost",
+      `Lost the connection to crystalmath-server: ${reason}`,
+    );
+    for (const pending of link.pending.values()) pending.reject(lost);
+    link.pending.clear();
+    try {
+      link.conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #deliver(link: Link, message: unknown): void {
+    for (const response of Array.isArray(message) ? message : [message]) {
+      if (!isPlainObject(response) || typeof response.id !== "number") continue;
+      const pending = link.pending.get(response.id);
+      link.pending.delete(response.id);
+      pending?.resolve(response as JsonRpcResponse);
+    }
+  }
+
+  async #send(link: Link, payload: unknown): Promise<void> {
+    try {
+      await link.writer.write(encodeFrame(JSON.stringify(payload)));
+    } catch (error) {
+      throw new ClientError(
+        "connection_lost",
+        "Lost the connection to crystalmath-server while sending",
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Sends requests and waits for their responses, with one timeout and signal for all. */
+  async #exchange(
+    requests: { method: string; params?: unknown }[],
+    options: CallOptions & { asBatch: boolean },
+  ): Promise<JsonRpcResponse[]> {
+    const link = await this.#getLink();
+    const ids = requests.map(() => this.#nextId++);
+    const waits = ids.map((id) =>
+      new Promise<JsonRpcResponse>((resolve, reject) => link.pending.set(id, { resolve, reject }))
+    );
+    const messages = requests.map((r, i) => ({
+      jsonrpc: "2.0",
+      id: ids[i],
+      method: r.method,
+      ...(r.params === undefined ? {} : { params: r.params }),
+    }));
+    const label = requests.length === 1
+      ? `"${requests[0]!.method}"`
+      : `a batch of ${requests.length}`;
+    const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
+    const { promise: stopped, reject: stop } = Promise.withResolvers<never>();
+    const timer = timeoutMs > 0
+      ? setTimeout(
+        () => stop(new ClientError("timeout", `Call ${label} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+      : undefined;
+    const onAbort = () => stop(new ClientError("aborted", `Call ${label} was cancelled`));
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    try {
+      await this.#send(link, options.asBatch ? messages : messages[0]);
+      return await Promise.race([Promise.all(waits), stopped]);
+    } catch (error) {
+      for (const id of ids) {
+        if (link.pending.delete(id)) {
+          // Tell the daemon to stop working on what we no longer wait for.
+          this.#send(link, { jsonrpc: "2.0", method: "$/cancelRequest", params: { id } }).catch(
+            () => {},
+          );
+        }
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Calls a method by name and returns its result.
+   * @throws {ServerError} when the daemon answers with an error
+   * @throws {ClientError} when the daemon is unreachable, too slow, or the call is aborted
+   */
+  async request(method: string, params?: unknown, options: CallOptions = {}): Promise<unknown> {
+    const [response] = await this.#exchange([{ method, params }], { ...options, asBatch: false });
+    if (response && "error" in response) throw new ServerError(response.error);
+    return response?.result;
+  }
+
+  /** Sends a notification: no id, no answer. */
+  async notify(method: string, params?: unknown): Promise<void> {
+    const link = await this.#getLink();
+    await this.#send(link, { jsonrpc: "2.0", method, ...(params === undefined ? {} : { params }) });
+  }
+
+  /** Sends several calls as one JSON-RPC batch; outcomes come back in call order. */
+  async batch(calls: BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
+    if (calls.length === 0) return [];
+    const responses = await this.#exchange(calls, { ...options, asBatch: true });
+    return responses.map((r) =>
+      "error" in r ? { ok: false, error: new ServerError(r.error) } : { ok: true, result: r.result }
+    );
+  }
+
+  /** Closes the connection; pending calls fail with `connection_lost`. */
+  async close(): Promise<void> {
+    this.#isClosed = true;
+    const link = await this.#link?.catch(() => undefined);
+    if (!link) return;
+    try {
+      link.conn.close();
+    } catch {
+      // Already closed.
+    }
+    await link.closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The daemon's typed configuration, resolved once from flags and the environment. Pure: nothing
+ * else in the daemon reads the environment.
+ *
+ * @module
+ */
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES } from "../common/framing.ts";
+import {
+  type PlatformFacts,
+  resolveDbPath,
+  resolveLogPath,
+  resolveSocketPath,
+} from "../common/paths.ts";
+
+/** Everything the daemon needs to know, resolved. */
+export interface Config {
+  socketPath: string;
+  dbPath: string;
+  /** Where logs go when they do not go to stderr. */
+  logPath: string;
+  /** True: log to stderr (it is a terminal). False: log to `logPath`. */
+  logToStderr: boolean;
+  verbose: boolean;
+  /** Exit after this long with no connection and no request; 0 disables. */
+  inactivityTimeoutMs: number;
+  /** Drop a client that stalls mid-frame for this long. */
+  stallTimeoutMs: number;
+  /** How long shutdown waits for in-flight requests. */
+  shutdownGraceMs: number;
+  maxHeaderBytes: number;
+  maxFrameBytes: number;
+  /** Connections beyond this are closed on accept. */
+  maxConnections: number;
+}
+
+/** The flags `serve` understands. Every field is optional. */
+export interface ServeFlags {
+  socket?: string | undefined;
+  db?: string | undefined;
+  logFile?: string | undefined;
+  /** Inactivity timeout in seconds; 0 disables. */
+  timeout?: number | undefined;
+  noTimeout?: boolean | undefined;
+  verbose?: boolean | undefined;
+  readTimeout?: number | undefined;
+  maxFrameBytes?: number | undefined;
+  maxHeaderBytes?: number | undefined;
+}
+
+/** Default inactivity timeout, in seconds. */
+export const DEFAULT_INACTIVITY_TIMEOUT_S = 300;
+/** Default stall timeout for a half-sent frame, in seconds. */
+export const DEFAULT_READ_TIMEOUT_S = 30;
+
+/** Resolves the config. `stderrIsTerminal` decides where logs go unless `--log-file` is given. */
+export function resolveConfig(
+  facts: PlatformFacts & { stderrIsTerminal: boolean },
+  flags: ServeFlags,
+): Config {
+  const timeoutS = flags.noTimeout ? 0 : flags.timeout ?? DEFAULT_INACTIVITY_TIMEOUT_S;
+  return {
+    socketPath: resolveSocketPath(facts, flags.socket),
+    dbPath: resolveDbPath(facts, flags.db),
+    logPath: resolveLogPath(facts, flags.logFile),
+    logToStderr: facts.stderrIsTerminal && !flags.logFile,
+    verbose: flags.verbose ?? false,
+    inactivityTimeoutMs: timeoutS * 1000,
+    stallTimeoutMs: (flags.readTimeout ?? DEFAULT_READ_TIMEOUT_S) * 1000,
+    shutdownGraceMs: 10_000,
+    maxHeaderBytes: flags.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+    maxFrameBytes: flags.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxConnections: 1024,
+  };
+}

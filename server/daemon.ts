@@ -1,0 +1,251 @@
+/**
+ * The daemon's lifecycle: pid lock, listen, accept, inactivity timer, graceful drain, shutdown.
+ *
+ * @module
+ */
+import { pidFilePath } from "../common/paths.ts";
+import { VERSION } from "../common/version.ts";
+import type { Config } from "./config.ts";
+import { Database } from "./db/open.ts";
+import type { Logger } from "./log.ts";
+import type { Clock, DaemonStatus, MethodContext } from "./methods/context.ts";
+import { METHODS } from "./methods/mod.ts";
+import { acquirePidLock, type PidLock } from "./pid_lock.ts";
+import { serveConnection } from "./rpc/connection.ts";
+import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
+import { buildOpenRpcDocument, type OpenRpcDocument } from "./rpc/openrpc.ts";
+import { listenUnix } from "./socket.ts";
+
+/** What a daemon needs besides its config. */
+export interface DaemonDeps {
+  log: Logger;
+  clock?: Clock;
+}
+
+/** A running daemon. Dispose it (or call `shutdown`) to stop it gracefully. */
+export class Daemon implements AsyncDisposable {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #lock: PidLock;
+  readonly #db: Database;
+  readonly #listener: Deno.UnixListener;
+  readonly #dispatcher: Dispatcher;
+  readonly #openrpc: OpenRpcDocument;
+  readonly #startedAt: Date;
+  readonly #connections = new Map<Promise<void>, AbortController>();
+  readonly #stopped = Promise.withResolvers<void>();
+  #state: "running" | "draining" | "stopped" = "running";
+  #activeRequests = 0;
+  #requestsServed = 0;
+  #talkingConnections = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #onQuiet: (() => void) | undefined;
+
+  /**
+   * Takes the pid lock, opens the database and listens.
+   * @throws {ConflictError} when another daemon owns the socket
+   * @throws {DatabaseError} when the database cannot be opened
+   */
+  static async start(config: Config, deps: DaemonDeps): Promise<Daemon> {
+    const lock = acquirePidLock(pidFilePath(config.socketPath), config.socketPath);
+    let db: Database | undefined;
+    try {
+      db = Database.open(config.dbPath);
+      const listener = await listenUnix(config.socketPath);
+      return new Daemon({ config, deps, lock, db, listener });
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** Use `Daemon.start`, which acquires the parts. */
+  constructor(
+    parts: {
+      config: Config;
+      deps: DaemonDeps;
+      lock: PidLock;
+      db: Database;
+      listener: Deno.UnixListener;
+    },
+  ) {
+    this.#config = parts.config;
+    this.#log = parts.deps.log;
+    this.#clock = parts.deps.clock ?? { now: () => new Date() };
+    this.#lock = parts.lock;
+    this.#db = parts.db;
+    this.#listener = parts.listener;
+    this.#startedAt = this.#clock.now();
+    this.#openrpc = buildOpenRpcDocument(METHODS, {
+      title: "crystalmath-server",
+      version: VERSION,
+      description:
+        "JSON-RPC 2.0 backend of CrystalMath: CRYSTAL calculations, locally and on SLURM",
+    });
+    this.#dispatcher = createDispatcher<MethodContext>({
+      methods: METHODS,
+      log: this.#log,
+      makeContext: (signal) => ({
+        signal,
+        db: this.#db,
+        log: this.#log,
+        clock: this.#clock,
+        config: this.#config,
+        daemon: {
+          status: () => this.status(),
+          requestShutdown: (reason) => setTimeout(() => void this.shutdown(reason), 0),
+          openrpc: () => this.#openrpc,
+        },
+      }),
+      isAccepting: () => this.#state === "running",
+      onRequestStart: () => {
+        this.#activeRequests++;
+        this.#requestsServed++;
+        this.#armIdleTimer();
+      },
+      onRequestEnd: () => {
+        this.#activeRequests--;
+        if (this.#activeRequests === 0) this.#onQuiet?.();
+        this.#armIdleTimer();
+      },
+    });
+    this.#log.info("Listening", {
+      socket: this.#config.socketPath,
+      db: this.#db.path,
+      pid: Deno.pid,
+      version: VERSION,
+    });
+    this.#armIdleTimer();
+    void this.#acceptLoop();
+  }
+
+  /** Resolves once the daemon has fully stopped. */
+  get stopped(): Promise<void> {
+    return this.#stopped.promise;
+  }
+
+  /** The figures `system.status` reports. */
+  status(): DaemonStatus {
+    const now = this.#clock.now();
+    return {
+      pid: Deno.pid,
+      started_at: this.#startedAt.toISOString(),
+      uptime_s: Math.round((now.getTime() - this.#startedAt.getTime()) / 100) / 10,
+      socket: this.#config.socketPath,
+      db_path: this.#db.path,
+      connections: this.#connections.size,
+      requests_served: this.#requestsServed,
+      inactivity_timeout_s: this.#config.inactivityTimeoutMs / 1000,
+    };
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) this.#accept(conn);
+    } catch (error) {
+      if (this.#state === "running") this.#log.error("Accept loop failed", { error });
+    }
+  }
+
+  #accept(conn: Deno.UnixConn): void {
+    if (this.#connections.size >= this.#config.maxConnections) {
+      this.#log.warn("Refusing a connection: too many open", {
+        limit: this.#config.maxConnections,
+      });
+      conn.close();
+      return;
+    }
+    const controller = new AbortController();
+    let isTalking = false;
+    const served = serveConnection(conn, {
+      dispatcher: this.#dispatcher,
+      log: this.#log,
+      limits: {
+        maxHeaderBytes: this.#config.maxHeaderBytes,
+        maxFrameBytes: this.#config.maxFrameBytes,
+      },
+      stallTimeoutMs: this.#config.stallTimeoutMs,
+      signal: controller.signal,
+      onFirstByte: () => {
+        // A connection only counts as activity once it speaks: the terminal UI probes the socket
+        // with connections that open and close without a byte.
+        isTalking = true;
+        this.#talkingConnections++;
+        this.#armIdleTimer();
+      },
+    }).catch((error) => this.#log.error("Connection failed", { error }))
+      .finally(() => {
+        this.#connections.delete(served);
+        try {
+          conn.close();
+        } catch {
+          // Already closed by the stream teardown.
+        }
+        if (isTalking) {
+          this.#talkingConnections--;
+          this.#armIdleTimer();
+        }
+      });
+    this.#connections.set(served, controller);
+  }
+
+  /** Restarts the inactivity countdown; it only runs while no client is connected and talking. */
+  #armIdleTimer(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    const timeout = this.#config.inactivityTimeoutMs;
+    if (timeout <= 0 || this.#state !== "running") return;
+    if (this.#talkingConnections > 0 || this.#activeRequests > 0) return;
+    this.#idleTimer = setTimeout(() => void this.shutdown("inactivity timeout"), timeout);
+  }
+
+  /**
+   * Stops gracefully: stop accepting, let in-flight requests finish within the grace period,
+   * close connections and the database, remove the socket and the pid file.
+   */
+  shutdown(reason: string): Promise<void> {
+    if (this.#state !== "running") return this.#stopped.promise;
+    this.#state = "draining";
+    this.#log.info("Shutting down", { reason, in_flight: this.#activeRequests });
+    clearTimeout(this.#idleTimer);
+    this.#listener.close();
+    void this.#drain().then(this.#stopped.resolve, this.#stopped.reject);
+    return this.#stopped.promise;
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#activeRequests > 0) {
+      const quiet = new Promise<void>((resolve) => this.#onQuiet = resolve);
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) =>
+        graceTimer = setTimeout(resolve, this.#config.shutdownGraceMs)
+      );
+      await Promise.race([quiet, grace]);
+      clearTimeout(graceTimer);
+      if (this.#activeRequests > 0) {
+        this.#log.warn("Grace period over: cancelling requests", {
+          in_flight: this.#activeRequests,
+        });
+      }
+    }
+    for (const controller of this.#connections.values()) controller.abort();
+    await Promise.allSettled([...this.#connections.keys()]);
+    this.#db.close();
+    try {
+      await Deno.remove(this.#config.socketPath);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        this.#log.warn("Cannot remove socket", { error });
+      }
+    }
+    this.#lock.release();
+    this.#state = "stopped";
+    this.#log.info("Stopped");
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown("disposed");
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Numbered schema migrations. Each runs once, in order, inside the start-up transaction, and the
+ * schema version is kept in `PRAGMA user_version`. Never edit a migration that has shipped: add
+ * the next one.
+ *
+ * @module
+ */
+
+/** One migration: the version it brings the schema to, and its SQL. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every migration, in version order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "clusters, jobs, workflows and a key-value cache",
+    sql: `
+      CREATE TABLE clusters (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        cluster_type TEXT NOT NULL CHECK (cluster_type IN ('slurm', 'ssh')),
+        hostname TEXT NOT NULL,
+        port INTEGER NOT NULL DEFAULT 22 CHECK (port BETWEEN 1 AND 65535),
+        username TEXT NOT NULL,
+        settings_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE jobs (
+        pk INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+          ('created', 'submitted', 'queued', 'running', 'completed', 'failed', 'cancelled', 'unknown')),
+        dft_code TEXT NOT NULL DEFAULT 'crystal',
+        runner_type TEXT NOT NULL DEFAULT 'local',
+        cluster_id INTEGER REFERENCES clusters (id),
+        work_dir TEXT,
+        input TEXT NOT NULL,
+        progress_percent REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        updated_at TEXT NOT NULL,
+        results_json TEXT,
+        error_snippet TEXT
+      ) STRICT;
+      CREATE INDEX jobs_state_pk ON jobs (state, pk);
+      CREATE INDEX jobs_cluster_pk ON jobs (cluster_id, pk);
+
+      CREATE TABLE workflows (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        spec_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE workflow_jobs (
+        workflow_id INTEGER NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+        job_pk INTEGER NOT NULL REFERENCES jobs (pk),
+        role TEXT NOT NULL,
+        PRIMARY KEY (workflow_id, job_pk)
+      ) STRICT;
+
+      CREATE TABLE cache (
+        key TEXT PRIMARY KEY,
+        value_json TEXT NOT NULL,
+        expires_at TEXT
+      ) STRICT;
+    `,
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,0 +1,106 @@
+/**
+ * Opens the SQLite store (`node:sqlite`): pragmas, then migrations in one transaction.
+ * A database from a newer build is refused; a file that is not a database is reported and left
+ * untouched.
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { dirname } from "node:path";
+import { DatabaseError } from "../rpc/errors.ts";
+import { type Migration, MIGRATIONS } from "./migrations.ts";
+
+/** How long a statement waits for a lock held by another connection before failing. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** The daemon's database: a `node:sqlite` connection with a lifecycle. */
+export class Database {
+  readonly #db: DatabaseSync;
+  /** The file path, or `:memory:`. */
+  readonly path: string;
+
+  constructor(db: DatabaseSync, path: string) {
+    this.#db = db;
+    this.path = path;
+  }
+
+  /**
+   * Opens (creating if needed) and migrates the database at `path`.
+   * @throws {DatabaseError} when the file is not a database, is from a newer build, or a
+   *   migration fails (the transaction is rolled back and the file keeps its old schema)
+   */
+  static open(path: string, migrations: readonly Migration[] = MIGRATIONS): Database {
+    if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+    } catch (cause) {
+      throw new DatabaseError(`Cannot open database "${path}": ${messageOf(cause)}`, { cause });
+    }
+    try {
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA foreign_keys = ON");
+      migrate(db, path, migrations);
+    } catch (cause) {
+      db.close();
+      if (cause instanceof DatabaseError) throw cause;
+      throw new DatabaseError(`Cannot open database "${path}": ${messageOf(cause)}`, { cause });
+    }
+    return new Database(db, path);
+  }
+
+  /** The schema version recorded in the file. */
+  get schemaVersion(): number {
+    return readUserVersion(this.#db);
+  }
+
+  /** The underlying connection, for the query modules in this folder only. */
+  get connection(): DatabaseSync {
+    return this.#db;
+  }
+
+  /** Closes the connection; a WAL checkpoint happens on close. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function readUserVersion(db: DatabaseSync): number {
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number } | undefined;
+  return row?.user_version ?? 0;
+}
+
+function migrate(db: DatabaseSync, path: string, migrations: readonly Migration[]): void {
+  const latest = migrations.at(-1)?.version ?? 0;
+  // BEGIN IMMEDIATE takes the write lock before reading the version, so two processes opening
+  // one file cannot both apply the same migration.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const current = readUserVersion(db);
+    if (current > latest) {
+      throw new DatabaseError(
+        `Cannot open database "${path}": its schema version ${current} is newer than this ` +
+          `crystalmath-server supports (${latest}); upgrade crystalmath-server`,
+      );
+    }
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}

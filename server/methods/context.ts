@@ -1,0 +1,45 @@
+/**
+ * The context every handler receives. Handlers import no singletons: what they use comes in here.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { Database } from "../db/open.ts";
+import type { Logger } from "../log.ts";
+import type { RequestContext } from "../rpc/define_method.ts";
+import type { OpenRpcDocument } from "../rpc/openrpc.ts";
+
+/** A source of the current time, replaceable in tests. */
+export interface Clock {
+  now(): Date;
+}
+
+/** What `system.status` reports. */
+export interface DaemonStatus {
+  pid: number;
+  started_at: string;
+  uptime_s: number;
+  socket: string;
+  db_path: string;
+  connections: number;
+  requests_served: number;
+  inactivity_timeout_s: number;
+}
+
+/** What handlers may ask of the daemon itself. */
+export interface DaemonControl {
+  status(): DaemonStatus;
+  /** Begins a graceful shutdown after the current response has been sent. */
+  requestShutdown(reason: string): void;
+  /** The OpenRPC document, built once from the registry. */
+  openrpc(): OpenRpcDocument;
+}
+
+/** The handler context. */
+export interface MethodContext extends RequestContext {
+  db: Database;
+  log: Logger;
+  clock: Clock;
+  config: Config;
+  daemon: DaemonControl;
+}

@@ -1,0 +1,25 @@
+/**
+ * The registry: every JSON-RPC method, declared once. Dispatch, validation, `rpc.discover`, the
+ * client's types, CLI help and the README table all come from this array.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { discover } from "./rpc/discover.ts";
+import { ping } from "./system/ping.ts";
+import { shutdown } from "./system/shutdown.ts";
+import { status } from "./system/status.ts";
+import { version } from "./system/version.ts";
+
+/** Every method, in the order discovery lists them. */
+export const METHODS = [ping, version, status, shutdown, discover] as const;
+
+/** The registry's type, for inference. */
+export type Registry = typeof METHODS;
+/** The name of any method. */
+export type MethodName = Registry[number]["name"];
+type DefOf<M extends MethodName> = Extract<Registry[number], { name: M }>;
+/** The params a client sends for method `M`. */
+export type ParamsOf<M extends MethodName> = z.input<DefOf<M>["params"]>;
+/** The result a client receives from method `M`. */
+export type ResultOf<M extends MethodName> = z.output<DefOf<M>["result"]>;

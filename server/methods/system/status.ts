@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { VERSION } from "../../../common/version.ts";
+import { defineMethod } from "../../rpc/define_method.ts";
+import type { MethodContext } from "../context.ts";
+
+/** `system.status`: the running daemon's vital signs. */
+export const status = defineMethod({
+  name: "system.status",
+  summary: "Report the daemon's pid, uptime, paths and load",
+  description: "Returns what `crystalmath-server status` prints: process, paths and counters.",
+  params: z.strictObject({}),
+  result: z.strictObject({
+    pid: z.number().int().describe("Daemon process id"),
+    version: z.string().describe("crystalmath-server version"),
+    started_at: z.iso.datetime().describe("Start time, ISO-8601 UTC"),
+    uptime_s: z.number().describe("Seconds since start"),
+    socket: z.string().describe("Socket path"),
+    db_path: z.string().describe("Database path"),
+    connections: z.number().int().describe("Open connections, this one included"),
+    requests_served: z.number().int().describe("Requests and notifications handled since start"),
+    inactivity_timeout_s: z.number().describe(
+      "Idle seconds before the daemon exits; 0 means never",
+    ),
+  }),
+  errors: [],
+  examples: [{
+    name: "status",
+    params: {},
+    result: {
+      pid: 4242,
+      version: VERSION,
+      started_at: "2026-01-01T12:00:00.000Z",
+      uptime_s: 12.5,
+      socket: "/run/user/1000/crystalmath.sock",
+      db_path: "/home/user/.local/share/crystalmath/crystalmath.db",
+      connections: 1,
+      requests_served: 3,
+      inactivity_timeout_s: 300,
+    },
+  }],
+  handler(_params, ctx: MethodContext) {
+    return Promise.resolve({ ...ctx.daemon.status(), version: VERSION });
+  },
+});

@@ -1,0 +1,56 @@
+/**
+ * `defineMethod()`: the single declaration of a JSON-RPC method. Dispatch, params validation,
+ * `rpc.discover`, CLI help and the README table are all derived from it.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { AppErrorKind } from "../../common/error_codes.ts";
+
+/** What every handler context has: the request's AbortSignal. */
+export interface RequestContext {
+  /** Fires when the client cancels (`$/cancelRequest`) or the connection drops. */
+  signal: AbortSignal;
+}
+
+/** One worked example: params as a client sends them, and the result it gets. */
+export interface MethodExample<P extends z.ZodObject, R extends z.ZodObject> {
+  name: string;
+  params: z.input<P>;
+  result: z.output<R>;
+}
+
+/** A method declaration. Results are always objects: a null result is never sent. */
+export interface MethodDef<
+  N extends string = string,
+  P extends z.ZodObject = z.ZodObject,
+  R extends z.ZodObject = z.ZodObject,
+  C extends RequestContext = RequestContext,
+> {
+  /** `namespace.verb`, lower case, snake_case verb. */
+  name: N;
+  /** One line, shown in `call --list`. */
+  summary: string;
+  /** Longer text for `call METHOD --help` and discovery. */
+  description: string;
+  /** Params by name; the key order is the order for by-position params. */
+  params: P;
+  /** The result's schema. */
+  result: R;
+  /** The application error kinds the handler may raise. */
+  errors: readonly AppErrorKind[];
+  /** At least one example. */
+  examples: readonly MethodExample<P, R>[];
+  /** Does the work. Throws RpcError subclasses for failures the caller must act on. */
+  handler(params: z.output<P>, ctx: C): Promise<z.output<R>>;
+}
+
+/** Declares a method. This is an identity function that exists to infer the types. */
+export function defineMethod<
+  const N extends string,
+  P extends z.ZodObject,
+  R extends z.ZodObject,
+  C extends RequestContext = RequestContext,
+>(def: MethodDef<N, P, R, C>): MethodDef<N, P, R, C> {
+  return def;
+}

@@ -1,0 +1,234 @@
+/**
+ * The JSON-RPC 2.0 engine for parsed messages: envelope checks, batches, notifications,
+ * registry lookup, params validation, cancellation and error mapping.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import {
+  isJsonRpcId,
+  isPlainObject,
+  type JsonRpcId,
+  type JsonRpcResponse,
+} from "../../common/messages.ts";
+import type { Logger } from "../log.ts";
+import type { MethodDef, RequestContext } from "./define_method.ts";
+import { RpcError } from "./errors.ts";
+
+/** Per-connection state: the requests in flight, by id, so `$/cancelRequest` can abort them. */
+export interface Session {
+  inflight: Map<string, AbortController>;
+}
+
+/** Creates an empty session for a new connection. */
+export function createSession(): Session {
+  return { inflight: new Map() };
+}
+
+/** What a dispatcher needs from the daemon. */
+export interface DispatcherOptions<C extends RequestContext> {
+  methods: readonly MethodDef<string, z.ZodObject, z.ZodObject, C>[];
+  /** Builds a handler context around a request's signal. */
+  makeContext(signal: AbortSignal): C;
+  log: Logger;
+  /** False once shutdown has begun: new requests are refused with -32000. */
+  isAccepting(): boolean;
+  /** Called when a request or notification starts and when it ends. */
+  onRequestStart?(): void;
+  onRequestEnd?(): void;
+}
+
+/** Handles one parsed message (a request, a notification or a batch). */
+export interface Dispatcher {
+  /** Returns the response(s) to send, or undefined when nothing must be sent. */
+  handle(
+    message: unknown,
+    session: Session,
+  ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined>;
+}
+
+/** The LSP cancellation notification. */
+export const CANCEL_METHOD = "$/cancelRequest";
+
+function idKey(id: string | number): string {
+  return `${typeof id}:${id}`;
+}
+
+/** Builds the error response for `error` (an RpcError, or a protocol error built here). */
+export function errorResponse(id: JsonRpcId, error: RpcError): JsonRpcResponse {
+  return { jsonrpc: "2.0", id, error: error.toJSON() };
+}
+
+/** Maps by-position params onto the declared parameter order. */
+function namedParams(def: MethodDef, params: unknown): Record<string, unknown> {
+  if (params === undefined || params === null) return {};
+  if (!Array.isArray(params)) return params as Record<string, unknown>;
+  const keys = Object.keys(def.params.shape);
+  if (params.length > keys.length) {
+    throw new RpcError(
+      "invalid_params",
+      `Invalid params for "${def.name}": ${params.length} positional values given, at most ${keys.length} accepted`,
+    );
+  }
+  const named: Record<string, unknown> = {};
+  params.forEach((value, i) => {
+    if (value !== undefined) named[keys[i]!] = value;
+  });
+  return named;
+}
+
+function validationError(def: MethodDef, error: z.ZodError): RpcError {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.map(String).join("."),
+    code: issue.code,
+    message: issue.message,
+  }));
+  const first = issues[0];
+  const where = first?.path ? `${first.path}: ` : "";
+  return new RpcError(
+    "invalid_params",
+    `Invalid params for "${def.name}": ${where}${first?.message}`,
+    {
+      data: { issues },
+    },
+  );
+}
+
+/** Creates a dispatcher. Duplicate method names are refused here, at start-up. */
+export function createDispatcher<C extends RequestContext>(
+  options: DispatcherOptions<C>,
+): Dispatcher {
+  const table = new Map<string, MethodDef<string, z.ZodObject, z.ZodObject, C>>();
+  for (const def of options.methods) {
+    if (table.has(def.name)) throw new Error(`Method "${def.name}" is declared twice`);
+    table.set(def.name, def);
+  }
+
+  function cancel(params: unknown, session: Session): void {
+    const id = isPlainObject(params) ? params.id : undefined;
+    if (typeof id === "string" || typeof id === "number") session.inflight.get(idKey(id))?.abort();
+  }
+
+  async function run(
+    def: MethodDef<string, z.ZodObject, z.ZodObject, C>,
+    params: unknown,
+    id: JsonRpcId,
+    session: Session,
+  ): Promise<unknown> {
+    const parsed = def.params.safeParse(namedParams(def, params));
+    if (!parsed.success) throw validationError(def, parsed.error);
+    const controller = new AbortController();
+    const key = typeof id === "string" || typeof id === "number" ? idKey(id) : undefined;
+    if (key !== undefined) session.inflight.set(key, controller);
+    try {
+      const result = await def.handler(parsed.data, options.makeContext(controller.signal));
+      if (controller.signal.aborted) {
+        throw new RpcError("cancelled", `Request ${JSON.stringify(id)} was cancelled`);
+      }
+      if (result === null || typeof result !== "object") {
+        throw new Error(
+          `Handler for "${def.name}" returned ${String(result)} instead of an object`,
+        );
+      }
+      return result;
+    } catch (error) {
+      if (
+        controller.signal.aborted && !(error instanceof RpcError && error.kind !== "internal_error")
+      ) {
+        throw new RpcError("cancelled", `Request ${JSON.stringify(id)} was cancelled`, {
+          cause: error,
+        });
+      }
+      throw error;
+    } finally {
+      if (key !== undefined && session.inflight.get(key) === controller) {
+        session.inflight.delete(key);
+      }
+    }
+  }
+
+  async function handleOne(
+    message: unknown,
+    session: Session,
+  ): Promise<JsonRpcResponse | undefined> {
+    if (!isPlainObject(message)) {
+      return errorResponse(
+        null,
+        new RpcError("invalid_request", "Invalid request: expected an object"),
+      );
+    }
+    const hasId = "id" in message;
+    const id = message.id;
+    if (hasId && !isJsonRpcId(id)) {
+      return errorResponse(
+        null,
+        new RpcError("invalid_request", "Invalid request: id must be a string, a number or null"),
+      );
+    }
+    const replyId = hasId ? id as JsonRpcId : null;
+    const { method, params } = message;
+    if (message.jsonrpc !== "2.0") {
+      return errorResponse(
+        replyId,
+        new RpcError("invalid_request", 'Invalid request: jsonrpc must be "2.0"'),
+      );
+    }
+    if (typeof method !== "string") {
+      return errorResponse(
+        replyId,
+        new RpcError("invalid_request", "Invalid request: method must be a string"),
+      );
+    }
+    // Older clients send `"params": null` to mean "no params".
+    if (params !== undefined && params !== null && typeof params !== "object") {
+      return errorResponse(
+        replyId,
+        new RpcError("invalid_request", "Invalid request: params must be an object or an array"),
+      );
+    }
+    if (method === CANCEL_METHOD) {
+      cancel(params, session);
+      return hasId ? { jsonrpc: "2.0", id: replyId, result: { ok: true } } : undefined;
+    }
+
+    options.onRequestStart?.();
+    try {
+      const def = table.get(method);
+      if (!def) throw new RpcError("method_not_found", `Method not found: "${method}"`);
+      if (!options.isAccepting()) throw new RpcError("server_error", "Server is shutting down");
+      const result = await run(def, params, replyId, session);
+      return hasId ? { jsonrpc: "2.0", id: replyId, result } : undefined;
+    } catch (error) {
+      if (!hasId) {
+        // Notifications are never answered, not even with an error; the log keeps the trace.
+        options.log.debug("Notification failed", { method, error });
+        return undefined;
+      }
+      if (error instanceof RpcError) {
+        if (error.kind === "internal_error") {
+          options.log.error("Request failed", { method, id: replyId, error });
+        }
+        return errorResponse(replyId, error);
+      }
+      options.log.error("Unexpected error in handler", { method, id: replyId, error });
+      return errorResponse(
+        replyId,
+        new RpcError("internal_error", "Internal error", { data: { request_id: replyId } }),
+      );
+    } finally {
+      options.onRequestEnd?.();
+    }
+  }
+
+  return {
+    async handle(message, session) {
+      if (!Array.isArray(message)) return await handleOne(message, session);
+      if (message.length === 0) {
+        return errorResponse(null, new RpcError("invalid_request", "Invalid request: empty batch"));
+      }
+      const responses = await Promise.all(message.map((member) => handleOne(member, session)));
+      const present = responses.filter((r): r is JsonRpcResponse => r !== undefined);
+      return present.length > 0 ? present : undefined;
+    },
+  };
+}
