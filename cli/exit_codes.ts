@@ -50,13 +50,17 @@ const BY_KIND: Record<string, ExitName> = {
   aborted: "interrupted",
 };
 
-/** Maps any thrown value to an exit code, by its `kind` (or its JSON-RPC `code`). */
+/**
+ * Maps any thrown value to an exit code: by its `kind`, or, for a specific kind this table does not
+ * list (such as `host_key_mismatch` under the SSH code), by its JSON-RPC `code`.
+ */
 export function exitCodeFor(error: unknown): number {
   if (typeof error !== "object" || error === null) return EXIT_CODES.internal;
-  let kind = "kind" in error && typeof error.kind === "string" ? error.kind : undefined;
-  if (kind === undefined && "code" in error && typeof error.code === "number") {
-    kind = kindOfCode(error.code);
-  }
-  const name = kind === undefined ? undefined : BY_KIND[kind];
+  const kind = "kind" in error && typeof error.kind === "string" ? error.kind : undefined;
+  const code = "code" in error && typeof error.code === "number"
+    ? kindOfCode(error.code)
+    : undefined;
+  const name = (kind === undefined ? undefined : BY_KIND[kind]) ??
+    (code === undefined ? undefined : BY_KIND[code]);
   return EXIT_CODES[name ?? "internal"];
 }

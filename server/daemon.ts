@@ -9,11 +9,11 @@ import type { Config } from "./config.ts";
 import { Database } from "./db/open.ts";
 import type { Logger } from "./log.ts";
 import type { Clock, DaemonStatus, MethodContext } from "./methods/context.ts";
-import { METHODS } from "./methods/mod.ts";
+import { discoveryDocument, METHODS } from "./methods/mod.ts";
 import { acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
-import { buildOpenRpcDocument, type OpenRpcDocument } from "./rpc/openrpc.ts";
+import type { OpenRpcDocument } from "./rpc/openrpc.ts";
 import { listenUnix } from "./socket.ts";
 
 /** What a daemon needs besides its config. */
@@ -78,12 +78,7 @@ export class Daemon implements AsyncDisposable {
     this.#db = parts.db;
     this.#listener = parts.listener;
     this.#startedAt = this.#clock.now();
-    this.#openrpc = buildOpenRpcDocument(METHODS, {
-      title: "crystalmath-server",
-      version: VERSION,
-      description:
-        "JSON-RPC 2.0 backend of CrystalMath: CRYSTAL calculations, locally and on SLURM",
-    });
+    this.#openrpc = discoveryDocument();
     this.#dispatcher = createDispatcher<MethodContext>({
       methods: METHODS,
       log: this.#log,

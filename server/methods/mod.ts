@@ -5,6 +5,8 @@
  * @module
  */
 import type { z } from "zod";
+import { VERSION } from "../../common/version.ts";
+import { buildOpenRpcDocument, type OpenRpcDocument } from "../rpc/openrpc.ts";
 import { discover } from "./rpc/discover.ts";
 import { ping } from "./system/ping.ts";
 import { shutdown } from "./system/shutdown.ts";
@@ -23,3 +25,12 @@ type DefOf<M extends MethodName> = Extract<Registry[number], { name: M }>;
 export type ParamsOf<M extends MethodName> = z.input<DefOf<M>["params"]>;
 /** The result a client receives from method `M`. */
 export type ResultOf<M extends MethodName> = z.output<DefOf<M>["result"]>;
+
+/** The OpenRPC document `rpc.discover` returns, built from the registry. */
+export function discoveryDocument(): OpenRpcDocument {
+  return buildOpenRpcDocument(METHODS, {
+    title: "crystalmath-server",
+    version: VERSION,
+    description: "JSON-RPC 2.0 backend of CrystalMath: CRYSTAL calculations, locally and on SLURM",
+  });
+}

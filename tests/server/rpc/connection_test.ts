@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { createFrameDecoder, encodeFrame } from "../../../common/framing.ts";
+import { serveConnection } from "../../../server/rpc/connection.ts";
+import { SILENT_LOGGER } from "../../../server/log.ts";
+import { fakeDispatcher } from "./_fake_methods.ts";
+
+const encoder = new TextEncoder();
+
+/** An in-memory connection: what the test writes, the server reads, and the reverse. */
+function pair(options: { stallTimeoutMs?: number } = {}) {
+  const toServer = new TransformStream<Uint8Array, Uint8Array>();
+  const toClient = new TransformStream<Uint8Array, Uint8Array>();
+  const served = serveConnection({ readable: toServer.readable, writable: toClient.writable }, {
+    dispatcher: fakeDispatcher(),
+    log: SILENT_LOGGER,
+    stallTimeoutMs: options.stallTimeoutMs ?? 10_000,
+  });
+  const writer = toServer.writable.getWriter();
+  const reader = toClient.readable.getReader();
+  const decoder = createFrameDecoder();
+  const queue: unknown[] = [];
+  return {
+    served,
+    write: (data: string | Uint8Array) =>
+      writer.write(typeof data === "string" ? encoder.encode(data) : data),
+    send: (message: unknown) => writer.write(encodeFrame(JSON.stringify(message))),
+    close: () => writer.close(),
+    /** The next decoded message, or undefined once the server closed its side. */
+    async next(): Promise<unknown> {
+      while (queue.length === 0) {
+        const { value, done } = await reader.read();
+        if (done) return undefined;
+        for (const body of decoder.push(value)) {
+          queue.push(JSON.parse(new TextDecoder().decode(body)));
+        }
+      }
+      return queue.shift();
+    },
+  };
+}
+
+Deno.test("serveConnection() answers pipelined requests as each completes", async () => {
+  const c = pair();
+  await c.send({ jsonrpc: "2.0", id: 1, method: "test.slow", params: { ms: 200 } });
+  await c.send({ jsonrpc: "2.0", id: 2, method: "test.echo", params: { a: 2 } });
+  await c.send({ jsonrpc: "2.0", id: 3, method: "test.slow", params: { ms: 1 } });
+  const order = [];
+  for (let i = 0; i < 3; i++) order.push((await c.next() as { id: number }).id);
+  assert.deepEqual(order, [2, 3, 1]);
+  await c.close();
+  await c.served;
+});
+
+Deno.test("serveConnection() answers a request whose frame arrives one byte at a time", async () => {
+  const c = pair();
+  for (
+    const byte of encodeFrame('{"jsonrpc":"2.0","id":"é","method":"test.echo","params":{"a":5}}')
+  ) {
+    await c.write(new Uint8Array([byte]));
+  }
+  assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: "é", result: { a: 5 } });
+  await c.close();
+  await c.served;
+});
+
+Deno.test("serveConnection() answers malformed JSON and invalid UTF-8 with -32700 and keeps going", async () => {
+  const c = pair();
+  await c.write("Content-Length: 5\r\n\r\n{oops");
+  const bad = new Uint8Array([
+    ...encoder.encode("Content-Length: 4\r\n\r\n"),
+    0x22,
+    0xff,
+    0xfe,
+    0x22,
+  ]);
+  await c.write(bad);
+  await c.send({ jsonrpc: "2.0", id: 9, method: "test.echo", params: { a: 9 } });
+  const first = await c.next() as { id: null; error: { code: number; message: string } };
+  const second = await c.next() as { id: null; error: { code: number; message: string } };
+  assert.deepEqual([first.id, first.error.code, second.id, second.error.code], [
+    null,
+    -32700,
+    null,
+    -32700,
+  ]);
+  assert.match(first.error.message, /not valid JSON/);
+  assert.match(second.error.message, /not valid UTF-8/);
+  assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 9, result: { a: 9 } });
+  await c.close();
+  await c.served;
+});
+
+Deno.test("serveConnection() answers a bad Content-Length with id null, then closes", async () => {
+  for (
+    const header of [
+      "Content-Length: -1",
+      "Content-Length: abc",
+      "X-Nothing: 1",
+      "Content-Length: 999999999999",
+    ]
+  ) {
+    const c = pair();
+    await c.write(`${header}\r\n\r\n{}`);
+    const reply = await c.next() as { id: null; error: { code: number } };
+    assert.equal(reply.id, null, header);
+    assert.equal(reply.error.code, -32600, header);
+    assert.equal(await c.next(), undefined, `${header}: connection closed`);
+    await c.served;
+  }
+});
+
+Deno.test("serveConnection() drops a client that stalls in the middle of a frame", async () => {
+  const c = pair({ stallTimeoutMs: 100 });
+  await c.write("Content-Length: 100\r\n\r\n{");
+  assert.equal(await c.next(), undefined);
+  await c.served;
+});
+
+Deno.test("serveConnection() keeps an idle connection between frames open", async () => {
+  const c = pair({ stallTimeoutMs: 50 });
+  await c.send({ jsonrpc: "2.0", id: 1, method: "test.echo", params: { a: 1 } });
+  assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 1, result: { a: 1 } });
+  await new Promise((r) => setTimeout(r, 150));
+  await c.send({ jsonrpc: "2.0", id: 2, method: "test.echo", params: { a: 2 } });
+  assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 2, result: { a: 2 } });
+  await c.close();
+  await c.served;
+});
+
+Deno.test("serveConnection() still answers after the client half-closes", async () => {
+  const c = pair();
+  await c.send({ jsonrpc: "2.0", id: 1, method: "test.slow", params: { ms: 50 } });
+  await c.close();
+  assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 1, result: { waited: 50 } });
+  await c.served;
+});
