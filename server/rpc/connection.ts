@@ -55,22 +55,28 @@ export async function serveConnection(
   let pendingBytes = 0;
   let isOpen = true;
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = Promise.withResolvers<{ done: true; value: undefined }>();
 
-  function drop(reason: string, level: "warn" | "debug" = "warn"): void {
+  /**
+   * Stops reading and cancels the requests in flight; their answers (cancelled) still go out.
+   * `hard` also abandons unsent writes, for a peer that does not read them.
+   */
+  function drop(reason: string, options: { level?: "warn" | "debug"; hard?: boolean } = {}): void {
     if (!isOpen) return;
     isOpen = false;
-    log[level]("Dropping connection", { reason });
+    log[options.level ?? "warn"]("Dropping connection", { reason });
     for (const controller of session.inflight.values()) controller.abort();
-    // The read loop sees the cancellation as end of input.
-    reader.cancel().catch(() => {/* already closed */});
+    stopped.resolve({ done: true, value: undefined });
+    if (options.hard) writer.abort().catch(() => {/* already closed */});
   }
-  const onAbort = () => drop("daemon is closing", "debug");
+  const onAbort = () => drop("daemon is closing", { level: "debug" });
+  if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   function send(payload: unknown): Promise<void> {
     const frame = encodeFrame(JSON.stringify(payload));
     pendingBytes += frame.length;
-    if (pendingBytes > maxPending) drop("client is not reading its responses");
+    if (pendingBytes > maxPending) drop("client is not reading its responses", { hard: true });
     return writer.write(frame).then(
       () => void (pendingBytes -= frame.length),
       () => {/* The peer went away; the read side sees the same and ends the loop. */},
@@ -97,7 +103,10 @@ export async function serveConnection(
   let sawByte = false;
   try {
     while (isOpen) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      const { value, done } = await Promise.race([
+        reader.read().catch(() => ({ done: true, value: undefined }) as const),
+        stopped.promise,
+      ]);
       if (done || !value) break;
       if (!sawByte && value.length > 0) {
         sawByte = true;
@@ -137,5 +146,7 @@ export async function serveConnection(
     await Promise.allSettled([...pending]);
     isOpen = false;
     await writer.close().catch(() => {/* peer already gone */});
+    // Cancelling the read side closes the socket; it comes last so answers above went out first.
+    await reader.cancel().catch(() => {/* already closed */});
   }
 }
