@@ -22,8 +22,18 @@ export interface Sandbox extends AsyncDisposable {
   db: string;
   log: string;
   /** Environment for child processes: HOME and XDG dirs inside the sandbox. */
-  env: Record<string, string>;
+  env: SandboxEnv;
 }
+
+/** The sandbox's environment: HOME and every XDG base directory. */
+export type SandboxEnv = Record<string, string> & {
+  HOME: string;
+  XDG_RUNTIME_DIR: string;
+  XDG_DATA_HOME: string;
+  XDG_STATE_HOME: string;
+  XDG_CACHE_HOME: string;
+  XDG_CONFIG_HOME: string;
+};
 
 /** Makes a sandbox; disposing it removes the directory. */
 export async function makeSandbox(): Promise<Sandbox> {
