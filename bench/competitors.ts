@@ -276,7 +276,11 @@ export async function runLoad(
 
 /** Read one `kB` field (such as VmHWM) from /proc/<pid>/status. */
 async function procStatusKiB(pid: number, field: string): Promise<number> {
-  const text = await Deno.readTextFile(`/proc/${pid}/status`);
+  // Through cat: Deno grants /proc reads only with --allow-all, and the bench runs with the
+  // daemon's permission set.
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout);
   const match = new RegExp(`^${field}:\\s*(\\d+)\\s*kB\\s*$`, "m").exec(text);
   if (!match || match[1] === undefined) {
     throw new Error(`/proc/${pid}/status has no ${field} line`);

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { ClientError, ServerError } from "../client/errors.ts";
+import { parseArgv } from "./argv.ts";
 import { callCommand } from "./commands/call.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serviceCommand } from "./commands/service.ts";
@@ -79,22 +79,10 @@ function commandHelp(command: Command): string {
 
 function parse(command: Command, argv: string[]): { flags: FlagValues; args: string[] } {
   const options = Object.fromEntries(
-    [...command.flags, "help" as const].map((name) => {
-      const { type, ...rest } = FLAGS[name];
-      return [name, { type, ...("short" in rest ? { short: rest.short } : {}) }];
-    }),
+    [...command.flags, "help" as const].map((name) => [name, FLAGS[name]]),
   );
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options,
-      strict: true,
-      allowPositionals: true,
-    });
-    return { flags: values as FlagValues, args: positionals };
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\.$/, ""), { cause: error });
-  }
+  const { values, positionals } = parseArgv(argv, options);
+  return { flags: values as FlagValues, args: positionals };
 }
 
 function report(error: unknown, asJson: boolean): void {

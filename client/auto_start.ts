@@ -15,6 +15,9 @@ export interface SpawnOptions {
   waitMs?: number;
 }
 
+/** The deno.json permission set the daemon runs with, in `deno run`, tests and `deno compile`. */
+export const PERMISSION_SET = "daemon";
+
 /**
  * The command line that runs this program with `args`: the binary itself when compiled, else
  * `deno run` on this checkout's main.ts with the permission set the compile task uses.
@@ -25,7 +28,16 @@ export function selfCommand(args: string[]): { command: string; args: string[] }
   const main = new URL("../main.ts", import.meta.url).pathname;
   return {
     command: Deno.execPath(),
-    args: ["run", "-P=daemon", "--config", config, "--no-prompt", "--quiet", main, ...args],
+    args: [
+      "run",
+      `-P=${PERMISSION_SET}`,
+      "--config",
+      config,
+      "--no-prompt",
+      "--quiet",
+      main,
+      ...args,
+    ],
   };
 }
 

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 
 /** The facts about the platform that paths depend on. */
 export interface PlatformFacts {
@@ -12,6 +11,14 @@ export interface PlatformFacts {
   os: string;
   /** The environment, as `Deno.env.toObject()` returns it. */
   env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Joins path segments with "/". Not `node:path`: loading Node compatibility costs the one-off CLI
+ * more start-up time than everything else it does.
+ */
+export function join(...parts: string[]): string {
+  return parts.join("/").replace(/\/{2,}/g, "/");
 }
 
 /** File name of the socket in its directory. */

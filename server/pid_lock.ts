@@ -6,19 +6,10 @@
  * @module
  */
 import { dirname } from "node:path";
+import { readPidFile } from "../common/pid_file.ts";
 import { ConflictError } from "./rpc/errors.ts";
 
 const encoder = new TextEncoder();
-
-/** Reads the pid recorded in a pid file, or undefined. */
-export function readPidFile(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(Deno.readTextFileSync(path).trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined; // Absent or unreadable: there is no pid to report.
-  }
-}
 
 /** A held pid lock. Releasing it removes the pid file. */
 export interface PidLock {

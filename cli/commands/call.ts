@@ -65,10 +65,12 @@ export const callCommand: Command = {
     }
     const params = flags.list || flags.help ? undefined : parseCallParams(rest);
     const seconds = numberFlag(flags, "timeout");
+    const { timeout: _callTimeout, ...daemonFlags } = flags;
     await using client = await connect({
       socket: resolveSocketPath(facts, flags.socket as string | undefined),
       timeoutMs: seconds === undefined ? undefined : seconds * 1000,
-      autoStart: flags["no-start"] ? false : { serveArgs: serveArgsFrom(flags) },
+      // `--timeout` here is the call's; the daemon it starts keeps its default idle timeout.
+      autoStart: flags["no-start"] ? false : { serveArgs: serveArgsFrom(daemonFlags) },
     });
     if (flags.list || flags.help) {
       const doc = await client.request("rpc.discover", {}, { signal }) as {

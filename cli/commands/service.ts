@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { resolveSocketPath } from "../../common/paths.ts";
+import { join, resolveSocketPath } from "../../common/paths.ts";
 import { selfCommand } from "../../client/mod.ts";
 import { type Command, type CommandContext, stringFlag } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
@@ -111,7 +110,7 @@ export const serviceCommand: Command = {
       printText(`# ${file.path}\n${file.text}`);
       return EXIT_CODES.ok;
     }
-    await Deno.mkdir(join(file.path, ".."), { recursive: true });
+    await Deno.mkdir(file.path.slice(0, file.path.lastIndexOf("/")), { recursive: true });
     const temp = `${file.path}.tmp`;
     await Deno.writeTextFile(temp, file.text, { mode: 0o644 });
     await Deno.rename(temp, file.path);

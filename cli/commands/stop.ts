@@ -1,4 +1,5 @@
 import { pidFilePath, resolveSocketPath } from "../../common/paths.ts";
+import { readPidFile } from "../../common/pid_file.ts";
 import { ClientError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
 import type { Command } from "../command.ts";
@@ -40,19 +41,28 @@ export const stopCommand: Command = {
             : `crystalmath-server is not running (socket ${socket})`,
         );}
     };
-    let pid: number;
+    let pid: number | undefined;
     {
       await using client = new SocketClient(socket, { timeoutMs: 5000 });
       try {
         pid = (await client.request("system.status", {}) as { pid: number }).pid;
+        await client.request("system.shutdown", {});
       } catch (error) {
         if (error instanceof ClientError && error.kind === "not_running") {
           report(false, null);
           return EXIT_CODES.ok;
         }
-        throw error;
+        // A hung daemon that does not answer: fall back to the pid file and SIGTERM below.
+        if (!(error instanceof ClientError)) throw error;
+        pid ??= readPidFile(pidFilePath(socket));
+        printError(`The daemon did not answer (${error.message}): using its pid file`);
       }
-      await client.request("system.shutdown", {}).catch(() => {/* falls back to SIGTERM below */});
+    }
+    if (pid === undefined) {
+      printError(
+        `Cannot stop the daemon on "${socket}": it does not answer and its pid file is missing`,
+      );
+      return EXIT_CODES.unreachable;
     }
     if (await waitGone(socket, 15_000)) {
       report(true, pid);

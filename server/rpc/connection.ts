@@ -1,6 +1,6 @@
 /**
  * The read → dispatch → write loop for one connection. Requests run concurrently; each response
- * is written whole, through the stream's single write queue, as soon as it is ready.
+ * is written whole, through one write queue, as soon as it is ready.
  *
  * @module
  */
@@ -13,11 +13,16 @@ import {
 import type { Logger } from "../log.ts";
 import { createSession, type Dispatcher, errorResponse } from "./dispatch.ts";
 import { RpcError } from "./errors.ts";
+import { createWriteQueue } from "./write_queue.ts";
 
-/** A byte stream pair: a Deno.Conn, or an in-memory pair in tests. */
-export interface ByteStream {
-  readable: ReadableStream<Uint8Array>;
-  writable: WritableStream<Uint8Array>;
+/**
+ * The byte connection the loop needs: what `Deno.Conn` offers. Plain read/write rather than Web
+ * Streams: per-request stream promises cost more than the rest of a ping together.
+ */
+export interface ByteConn {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(data: Uint8Array): Promise<number>;
+  close(): void;
 }
 
 /** How a connection is served. */
@@ -31,56 +36,45 @@ export interface ConnectionOptions {
   maxPendingWriteBytes?: number;
   /** Called once, when the first byte arrives. Connections that send nothing stay silent. */
   onFirstByte?(): void;
-  /** Aborting it drops the connection and cancels its requests. */
+  /** Aborting it stops reading, cancels the requests in flight and closes once they answer. */
   signal?: AbortSignal;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const READ_BUFFER_BYTES = 64 * 1024;
+const END = null;
 
 /**
  * Serves one connection until the peer closes it, breaks framing, stalls, or `signal` aborts.
- * Resolves once every request read from it has been answered or cancelled.
+ * Resolves once every request read from it has been answered (or cancelled) and it is closed.
  */
-export async function serveConnection(
-  stream: ByteStream,
-  options: ConnectionOptions,
-): Promise<void> {
+export async function serveConnection(conn: ByteConn, options: ConnectionOptions): Promise<void> {
   const { dispatcher, log } = options;
   const decoder = createFrameDecoder(options.limits);
   const session = createSession();
-  const reader = stream.readable.getReader();
-  const writer = stream.writable.getWriter();
-  const maxPending = options.maxPendingWriteBytes ?? 256 * 1024 * 1024;
   const pending = new Set<Promise<void>>();
-  let pendingBytes = 0;
-  let isOpen = true;
+  const stopped = Promise.withResolvers<null>();
+  const output = createWriteQueue(conn, {
+    maxPendingBytes: options.maxPendingWriteBytes ?? 256 * 1024 * 1024,
+    onOverflow: () => drop("client is not reading its responses"),
+  });
+  let isReading = true;
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
-  const stopped = Promise.withResolvers<{ done: true; value: undefined }>();
 
-  /**
-   * Stops reading and cancels the requests in flight; their answers (cancelled) still go out.
-   * `hard` also abandons unsent writes, for a peer that does not read them.
-   */
-  function drop(reason: string, options: { level?: "warn" | "debug"; hard?: boolean } = {}): void {
-    if (!isOpen) return;
-    isOpen = false;
-    log[options.level ?? "warn"]("Dropping connection", { reason });
+  /** Stops reading and cancels the requests in flight; their (cancelled) answers still go out. */
+  function drop(reason: string, level: "warn" | "debug" = "warn"): void {
+    if (!isReading) return;
+    isReading = false;
+    log[level]("Dropping connection", { reason });
     for (const controller of session.inflight.values()) controller.abort();
-    stopped.resolve({ done: true, value: undefined });
-    if (options.hard) writer.abort().catch(() => {/* already closed */});
+    stopped.resolve(END);
   }
-  const onAbort = () => drop("daemon is closing", { level: "debug" });
+  const onAbort = () => drop("daemon is closing", "debug");
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   function send(payload: unknown): Promise<void> {
-    const frame = encodeFrame(JSON.stringify(payload));
-    pendingBytes += frame.length;
-    if (pendingBytes > maxPending) drop("client is not reading its responses", { hard: true });
-    return writer.write(frame).then(
-      () => void (pendingBytes -= frame.length),
-      () => {/* The peer went away; the read side sees the same and ends the loop. */},
-    );
+    return output.push(encodeFrame(JSON.stringify(payload)));
   }
 
   async function handleBody(body: Uint8Array): Promise<void> {
@@ -100,21 +94,21 @@ export async function serveConnection(
     if (response !== undefined) await send(response);
   }
 
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
   let sawByte = false;
   try {
-    while (isOpen) {
-      const { value, done } = await Promise.race([
-        reader.read().catch(() => ({ done: true, value: undefined }) as const),
-        stopped.promise,
-      ]);
-      if (done || !value) break;
-      if (!sawByte && value.length > 0) {
+    while (isReading) {
+      const n = await Promise.race([conn.read(buffer).catch(() => END), stopped.promise]);
+      if (n === END) break;
+      if (n === 0) continue;
+      if (!sawByte) {
         sawByte = true;
         options.onFirstByte?.();
       }
       let bodies: Uint8Array[];
       try {
-        bodies = decoder.push(value);
+        // A copy: the decoder keeps views into what it is given, and `buffer` is reused.
+        bodies = decoder.push(buffer.slice(0, n));
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
         // The stream cannot be resynchronised: answer once with id null, then hang up.
@@ -140,13 +134,16 @@ export async function serveConnection(
       }
     }
   } finally {
+    isReading = false;
     clearTimeout(stallTimer);
     options.signal?.removeEventListener("abort", onAbort);
-    // A client may half-close after sending: answer what it asked before closing our side.
+    // A client may half-close after sending: answer what it asked before closing.
     await Promise.allSettled([...pending]);
-    isOpen = false;
-    await writer.close().catch(() => {/* peer already gone */});
-    // Cancelling the read side closes the socket; it comes last so answers above went out first.
-    await reader.cancel().catch(() => {/* already closed */});
+    await output.drained();
+    try {
+      conn.close();
+    } catch {
+      // Already closed by the peer or by an overflow.
+    }
   }
 }

@@ -9,7 +9,10 @@ import type { AppErrorKind } from "../../common/error_codes.ts";
 
 /** What every handler context has: the request's AbortSignal. */
 export interface RequestContext {
-  /** Fires when the client cancels (`$/cancelRequest`) or the connection drops. */
+  /**
+   * Fires when the client cancels (`$/cancelRequest`), or when the daemon drops the connection
+   * (a stalled or non-reading client, or shutdown after its grace period).
+   */
   signal: AbortSignal;
 }
 

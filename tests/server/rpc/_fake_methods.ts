@@ -3,7 +3,7 @@ import { z } from "zod";
 import { abortableSleep } from "../../../server/abortable_sleep.ts";
 import { defineMethod } from "../../../server/rpc/define_method.ts";
 import { NotFoundError } from "../../../server/rpc/errors.ts";
-import { createDispatcher } from "../../../server/rpc/dispatch.ts";
+import { createDispatcher, type Dispatcher } from "../../../server/rpc/dispatch.ts";
 import { SILENT_LOGGER } from "../../../server/log.ts";
 
 const echo = defineMethod({
@@ -57,7 +57,7 @@ const missing = defineMethod({
 export const FAKE_METHODS = [echo, slow, boom, missing] as const;
 
 /** A dispatcher over the fake registry; `accepting.value = false` simulates shutdown. */
-export function fakeDispatcher(accepting = { value: true }) {
+export function fakeDispatcher(accepting = { value: true }): Dispatcher {
   return createDispatcher({
     methods: FAKE_METHODS,
     makeContext: (signal) => ({ signal }),

@@ -6,31 +6,76 @@ import { fakeDispatcher } from "./_fake_methods.ts";
 
 const encoder = new TextEncoder();
 
+/** One direction of an in-memory connection. */
+function channel() {
+  const chunks: Uint8Array[] = [];
+  let isEnded = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  return {
+    push(chunk: Uint8Array) {
+      if (!isEnded) chunks.push(chunk.slice());
+      notify();
+    },
+    end() {
+      isEnded = true;
+      notify();
+    },
+    async read(buffer: Uint8Array): Promise<number | null> {
+      while (chunks.length === 0) {
+        if (isEnded) return null;
+        await new Promise<void>((resolve) => wake = resolve);
+      }
+      const chunk = chunks[0]!;
+      const n = Math.min(buffer.length, chunk.length);
+      buffer.set(chunk.subarray(0, n));
+      if (n === chunk.length) chunks.shift();
+      else chunks[0] = chunk.subarray(n);
+      return n;
+    },
+  };
+}
+
 /** An in-memory connection: what the test writes, the server reads, and the reverse. */
 function pair(options: { stallTimeoutMs?: number } = {}) {
-  const toServer = new TransformStream<Uint8Array, Uint8Array>();
-  const toClient = new TransformStream<Uint8Array, Uint8Array>();
-  const served = serveConnection({ readable: toServer.readable, writable: toClient.writable }, {
+  const toServer = channel();
+  const toClient = channel();
+  const served = serveConnection({
+    read: (buffer) => toServer.read(buffer),
+    write: (data) => {
+      toClient.push(data);
+      return Promise.resolve(data.length);
+    },
+    close: () => {
+      toClient.end();
+      toServer.end();
+    },
+  }, {
     dispatcher: fakeDispatcher(),
     log: SILENT_LOGGER,
     stallTimeoutMs: options.stallTimeoutMs ?? 10_000,
   });
-  const writer = toServer.writable.getWriter();
-  const reader = toClient.readable.getReader();
   const decoder = createFrameDecoder();
   const queue: unknown[] = [];
+  const buffer = new Uint8Array(65536);
+  const write = (data: string | Uint8Array) => {
+    toServer.push(typeof data === "string" ? encoder.encode(data) : data);
+    return Promise.resolve();
+  };
   return {
     served,
-    write: (data: string | Uint8Array) =>
-      writer.write(typeof data === "string" ? encoder.encode(data) : data),
-    send: (message: unknown) => writer.write(encodeFrame(JSON.stringify(message))),
-    close: () => writer.close(),
+    write,
+    send: (message: unknown) => write(encodeFrame(JSON.stringify(message))),
+    close: () => toServer.end(),
     /** The next decoded message, or undefined once the server closed its side. */
     async next(): Promise<unknown> {
       while (queue.length === 0) {
-        const { value, done } = await reader.read();
-        if (done) return undefined;
-        for (const body of decoder.push(value)) {
+        const n = await toClient.read(buffer);
+        if (n === null) return undefined;
+        for (const body of decoder.push(buffer.slice(0, n))) {
           queue.push(JSON.parse(new TextDecoder().decode(body)));
         }
       }
@@ -47,7 +92,7 @@ Deno.test("serveConnection() answers pipelined requests as each completes", asyn
   const order = [];
   for (let i = 0; i < 3; i++) order.push((await c.next() as { id: number }).id);
   assert.deepEqual(order, [2, 3, 1]);
-  await c.close();
+  c.close();
   await c.served;
 });
 
@@ -59,7 +104,7 @@ Deno.test("serveConnection() answers a request whose frame arrives one byte at a
     await c.write(new Uint8Array([byte]));
   }
   assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: "é", result: { a: 5 } });
-  await c.close();
+  c.close();
   await c.served;
 });
 
@@ -86,7 +131,7 @@ Deno.test("serveConnection() answers malformed JSON and invalid UTF-8 with -3270
   assert.match(first.error.message, /not valid JSON/);
   assert.match(second.error.message, /not valid UTF-8/);
   assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 9, result: { a: 9 } });
-  await c.close();
+  c.close();
   await c.served;
 });
 
@@ -123,14 +168,14 @@ Deno.test("serveConnection() keeps an idle connection between frames open", asyn
   await new Promise((r) => setTimeout(r, 150));
   await c.send({ jsonrpc: "2.0", id: 2, method: "test.echo", params: { a: 2 } });
   assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 2, result: { a: 2 } });
-  await c.close();
+  c.close();
   await c.served;
 });
 
 Deno.test("serveConnection() still answers after the client half-closes", async () => {
   const c = pair();
   await c.send({ jsonrpc: "2.0", id: 1, method: "test.slow", params: { ms: 50 } });
-  await c.close();
+  c.close();
   assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 1, result: { waited: 50 } });
   await c.served;
 });

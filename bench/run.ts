@@ -1,0 +1,189 @@
+/**
+ * `deno task bench`: the daemon against a vscode-jsonrpc server under Node and a naive Deno
+ * server, measured side by side in one run with one load generator (bench/load.mjs, under Node,
+ * sharing no code with the daemon). Prints a table and the target ratios.
+ *
+ * Set BENCH_QUICK=1 for a short smoke run (fewer requests, no 64 MiB body).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { cliCommand, makeSandbox, startDaemon, waitForPing } from "../tests/_harness.ts";
+import {
+  currentRssKiB,
+  installVscodeJsonrpc,
+  peakRssKiB,
+  runLoad,
+  type RunningServer,
+  startNaiveServer,
+  startVscodeServer,
+} from "./competitors.ts";
+
+const QUICK = Deno.env.get("BENCH_QUICK") === "1";
+const LATENCY_REQUESTS = QUICK ? 1000 : 5000;
+const THROUGHPUT_REQUESTS = QUICK ? 20_000 : 100_000;
+const MIB = 1024 * 1024;
+
+interface Row {
+  server: string;
+  p50_us: number;
+  p99_us: number;
+  req_per_s: number;
+  big_1mib_ms: number;
+}
+
+// deno-lint-ignore no-console
+const say = console.log;
+
+async function measure(name: string, socket: string): Promise<Row> {
+  const latency = await runLoad({
+    socket,
+    mode: "latency",
+    args: ["--requests", String(LATENCY_REQUESTS)],
+  });
+  const throughput = await runLoad({
+    socket,
+    mode: "throughput",
+    args: ["--connections", "16", "--depth", "32", "--requests", String(THROUGHPUT_REQUESTS)],
+  });
+  const big = await runLoad({
+    socket,
+    mode: "big",
+    args: ["--size", String(MIB), "--repeat", "5"],
+  });
+  return {
+    server: name,
+    p50_us: latency.p50_us as number,
+    p99_us: latency.p99_us as number,
+    req_per_s: throughput.req_per_s as number,
+    big_1mib_ms: big.rtt_ms_median as number,
+  };
+}
+
+async function withServer<T>(
+  start: () => Promise<RunningServer>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await using _server = await start();
+  return await fn();
+}
+
+/** Median wall time of `runs` executions of a command, in ms. */
+async function wallTimes(
+  commands: Record<string, string[]>,
+  runs: number,
+): Promise<Record<string, number>> {
+  const samples: Record<string, number[]> = Object.fromEntries(
+    Object.keys(commands).map((k) => [k, []]),
+  );
+  for (let i = 0; i < runs; i++) {
+    // Interleaved, so drift on a noisy machine hits every command alike.
+    for (const [name, [command, ...args]] of Object.entries(commands)) {
+      const started = performance.now();
+      const out = await new Deno.Command(command!, { args, stdout: "null", stderr: "piped" })
+        .output();
+      samples[name]!.push(performance.now() - started);
+      if (!out.success) throw new Error(`${name} failed: ${new TextDecoder().decode(out.stderr)}`);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map((
+      [name, s],
+    ) => [name, s.sort((a, b) => a - b)[Math.floor(s.length / 2)]!]),
+  );
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  await using box = await makeSandbox();
+  say(
+    `crystalmath-server benchmark${
+      QUICK ? " (quick)" : ""
+    }: ${Deno.build.target}, deno ${Deno.version.deno}`,
+  );
+  say("installing vscode-jsonrpc for the Node comparison server...");
+  const modules = await installVscodeJsonrpc(join(box.dir, "npm"));
+
+  const rows: Row[] = [];
+  {
+    await using _daemon = await startDaemon(box, ["--no-timeout"]);
+    rows.push(await measure("crystalmath-server (Deno)", box.socket));
+  }
+  const vscodeSocket = join(box.dir, "v.sock");
+  rows.push(
+    await withServer(
+      () => startVscodeServer({ socket: vscodeSocket, modules }),
+      () => measure("vscode-jsonrpc (Node)", vscodeSocket),
+    ),
+  );
+  const naiveSocket = join(box.dir, "n.sock");
+  rows.push(
+    await withServer(
+      () => startNaiveServer({ socket: naiveSocket }),
+      () => measure("naive Deno server", naiveSocket),
+    ),
+  );
+
+  say("\n| server | ping p50 µs | ping p99 µs | 16×32 throughput req/s | 1 MiB request ms |");
+  say("|---|---|---|---|---|");
+  for (const r of rows) {
+    say(
+      `| ${r.server} | ${fmt(r.p50_us, 1)} | ${fmt(r.p99_us, 1)} | ${fmt(r.req_per_s)} | ${
+        fmt(r.big_1mib_ms, 1)
+      } |`,
+    );
+  }
+  const [ours, vscode, naive] = rows as [Row, Row, Row];
+  say(
+    `\nping p50 latency: ${
+      fmt(vscode.p50_us / ours.p50_us, 2)
+    }× better than vscode-jsonrpc (target ≥ 2), ` +
+      `${fmt(naive.p50_us / ours.p50_us, 2)}× vs naive (target > 1)`,
+  );
+  say(
+    `throughput: ${fmt(ours.req_per_s / vscode.req_per_s, 2)}× vscode-jsonrpc (target ≥ 2), ` +
+      `${fmt(ours.req_per_s / naive.req_per_s, 2)}× naive (target > 1)`,
+  );
+
+  // Large bodies on a fresh daemon, so the peak RSS belongs to them alone.
+  const sizes = QUICK ? [MIB] : [MIB, 64 * MIB];
+  for (const size of sizes) {
+    await using fresh = await startDaemon(box, ["--no-timeout"], { env: {} });
+    await waitForPing(box.socket);
+    const idle = await currentRssKiB(fresh.child.pid);
+    const big = await runLoad({
+      socket: box.socket,
+      mode: "big",
+      args: ["--size", String(size), "--repeat", "3"],
+    });
+    const peak = await peakRssKiB(fresh.child.pid);
+    const growth = (peak - idle) * 1024 / size;
+    say(
+      `${size / MIB} MiB request: rtt ${fmt(big.rtt_ms_median as number, 1)} ms, idle RSS ${
+        fmt(idle / 1024)
+      } MiB, ` +
+        `peak RSS ${fmt(peak / 1024)} MiB: ${fmt(growth, 2)}× the body above idle (target < 4)`,
+    );
+  }
+
+  // One-off CLI call against the floor of starting Deno at all.
+  {
+    await using _daemon = await startDaemon(box, ["--no-timeout"]);
+    const empty = join(box.dir, "empty.ts");
+    await Deno.writeTextFile(empty, "");
+    const call = cliCommand(["call", "system.ping", "--socket", box.socket, "--no-start"]);
+    const times = await wallTimes({
+      call: [call.command, ...call.args],
+      empty: [Deno.execPath(), "run", "-q", empty],
+    }, QUICK ? 5 : 20);
+    say(
+      `one-off "call system.ping": ${fmt(times.call!, 1)} ms vs empty deno run ${
+        fmt(times.empty!, 1)
+      } ms: ` +
+        `${fmt(times.call! / times.empty!, 2)}× (target ≤ 1.3)`,
+    );
+  }
+}
+
+if (import.meta.main) await main();
