@@ -14,7 +14,6 @@ import {
   installVscodeJsonrpc,
   peakRssKiB,
   runLoad,
-  type RunningServer,
   startNaiveServer,
   startVscodeServer,
 } from "./competitors.ts";
@@ -35,37 +34,54 @@ interface Row {
 // deno-lint-ignore no-console
 const say = console.log;
 
-async function measure(name: string, socket: string): Promise<Row> {
-  const latency = await runLoad({
-    socket,
-    mode: "latency",
-    args: ["--requests", String(LATENCY_REQUESTS)],
-  });
-  const throughput = await runLoad({
-    socket,
-    mode: "throughput",
-    args: ["--connections", "16", "--depth", "32", "--requests", String(THROUGHPUT_REQUESTS)],
-  });
-  const big = await runLoad({
-    socket,
-    mode: "big",
-    args: ["--size", String(MIB), "--repeat", "5"],
-  });
-  return {
-    server: name,
-    p50_us: latency.p50_us as number,
-    p99_us: latency.p99_us as number,
-    req_per_s: throughput.req_per_s as number,
-    big_1mib_ms: big.rtt_ms_median as number,
-  };
+const ROUNDS = QUICK ? 1 : 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function withServer<T>(
-  start: () => Promise<RunningServer>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  await using _server = await start();
-  return await fn();
+/**
+ * Measures every server in rounds, interleaved (A B C, A B C, ...), and keeps each figure's
+ * median, so a noisy moment on this shared machine does not land on one server only.
+ */
+async function measureAll(servers: { name: string; socket: string }[]): Promise<Row[]> {
+  const samples = servers.map(() => ({
+    p50: [] as number[],
+    p99: [] as number[],
+    rps: [] as number[],
+    big: [] as number[],
+  }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, { socket }] of servers.entries()) {
+      const latency = await runLoad({
+        socket,
+        mode: "latency",
+        args: ["--requests", String(LATENCY_REQUESTS), "--warmup", "2000"],
+      });
+      const throughput = await runLoad({
+        socket,
+        mode: "throughput",
+        args: ["--connections", "16", "--depth", "32", "--requests", String(THROUGHPUT_REQUESTS)],
+      });
+      const big = await runLoad({
+        socket,
+        mode: "big",
+        args: ["--size", String(MIB), "--repeat", "5"],
+      });
+      samples[i]!.p50.push(latency.p50_us as number);
+      samples[i]!.p99.push(latency.p99_us as number);
+      samples[i]!.rps.push(throughput.req_per_s as number);
+      samples[i]!.big.push(big.rtt_ms_median as number);
+    }
+  }
+  return servers.map(({ name }, i) => ({
+    server: name,
+    p50_us: median(samples[i]!.p50),
+    p99_us: median(samples[i]!.p99),
+    req_per_s: median(samples[i]!.rps),
+    big_1mib_ms: median(samples[i]!.big),
+  }));
 }
 
 /** Median wall time of `runs` executions of a command, in ms. */
@@ -105,25 +121,19 @@ async function main(): Promise<void> {
   say("installing vscode-jsonrpc for the Node comparison server...");
   const modules = await installVscodeJsonrpc(join(box.dir, "npm"));
 
-  const rows: Row[] = [];
+  const vscodeSocket = join(box.dir, "v.sock");
+  const naiveSocket = join(box.dir, "n.sock");
+  let rows: Row[];
   {
     await using _daemon = await startDaemon(box, ["--no-timeout"]);
-    rows.push(await measure("crystalmath-server (Deno)", box.socket));
+    await using _vscode = await startVscodeServer({ socket: vscodeSocket, modules });
+    await using _naive = await startNaiveServer({ socket: naiveSocket });
+    rows = await measureAll([
+      { name: "crystalmath-server (Deno)", socket: box.socket },
+      { name: "vscode-jsonrpc (Node)", socket: vscodeSocket },
+      { name: "naive Deno server", socket: naiveSocket },
+    ]);
   }
-  const vscodeSocket = join(box.dir, "v.sock");
-  rows.push(
-    await withServer(
-      () => startVscodeServer({ socket: vscodeSocket, modules }),
-      () => measure("vscode-jsonrpc (Node)", vscodeSocket),
-    ),
-  );
-  const naiveSocket = join(box.dir, "n.sock");
-  rows.push(
-    await withServer(
-      () => startNaiveServer({ socket: naiveSocket }),
-      () => measure("naive Deno server", naiveSocket),
-    ),
-  );
 
   say("\n| server | ping p50 µs | ping p99 µs | 16×32 throughput req/s | 1 MiB request ms |");
   say("|---|---|---|---|---|");
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
     const times = await wallTimes({
       call: [call.command, ...call.args],
       empty: [Deno.execPath(), "run", "-q", empty],
-    }, QUICK ? 5 : 20);
+    }, QUICK ? 5 : 30);
     say(
       `one-off "call system.ping": ${fmt(times.call!, 1)} ms vs empty deno run ${
         fmt(times.empty!, 1)

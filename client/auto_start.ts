@@ -19,6 +19,12 @@ export interface SpawnOptions {
 export const PERMISSION_SET = "daemon";
 
 /**
+ * V8 flags for every launch of this program, compiled or not: `--expose-gc` lets the daemon
+ * collect right after a very large frame (server/rpc/release_memory.ts).
+ */
+export const V8_FLAGS = "--expose-gc";
+
+/**
  * The command line that runs this program with `args`: the binary itself when compiled, else
  * `deno run` on this checkout's main.ts with the permission set the compile task uses.
  */
@@ -31,6 +37,7 @@ export function selfCommand(args: string[]): { command: string; args: string[] }
     args: [
       "run",
       `-P=${PERMISSION_SET}`,
+      `--v8-flags=${V8_FLAGS}`,
       "--config",
       config,
       "--no-prompt",

@@ -36,7 +36,8 @@ interface Pending {
 /** One live connection. When it drops, every pending call is rejected. */
 interface Link {
   conn: Deno.UnixConn;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Serialises writes so that frames never interleave. */
+  writing: Promise<void>;
   pending: Map<number, Pending>;
   closed: Promise<void>;
 }
@@ -119,7 +120,7 @@ export class SocketClient implements AsyncDisposable {
     }
     const link: Link = {
       conn,
-      writer: conn.writable.getWriter(),
+      writing: Promise.resolve(),
       pending: new Map(),
       closed: Promise.resolve(),
     };
@@ -131,9 +132,16 @@ export class SocketClient implements AsyncDisposable {
     const decoder = createFrameDecoder();
     const text = new TextDecoder();
     let reason = "the daemon closed the connection";
+    // Plain reads, not `conn.readable`: setting up Web Streams costs a one-off CLI call more
+    // than the call itself.
+    const buffer = new Uint8Array(64 * 1024);
     try {
-      for await (const chunk of link.conn.readable) {
-        for (const body of decoder.push(chunk)) this.#deliver(link, JSON.parse(text.decode(body)));
+      for (;;) {
+        const n = await link.conn.read(buffer);
+        if (n === null) break;
+        for (const body of decoder.push(buffer.slice(0, n))) {
+          this.#deliver(link, JSON.parse(text.decode(body)));
+        }
       }
     } catch (error) {
       reason = (error as Error).message;
@@ -163,7 +171,13 @@ export class SocketClient implements AsyncDisposable {
 
   async #send(link: Link, payload: unknown): Promise<void> {
     try {
-      await link.writer.write(encodeFrame(JSON.stringify(payload)));
+      const frame = encodeFrame(JSON.stringify(payload));
+      const write = link.writing.then(async () => {
+        let offset = 0;
+        while (offset < frame.length) offset += await link.conn.write(frame.subarray(offset));
+      });
+      link.writing = write.catch(() => {/* reported to this write's caller */});
+      await write;
     } catch (error) {
       throw new ClientError(
         "connection_lost",
@@ -196,12 +210,12 @@ export class SocketClient implements AsyncDisposable {
       : `a batch of ${requests.length}`;
     const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
     const { promise: stopped, reject: stop } = Promise.withResolvers<never>();
-    const timer = timeoutMs > 0
-      ? setTimeout(
-        () => stop(new ClientError("timeout", `Call ${label} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      )
-      : undefined;
+    // AbortSignal.timeout, not setTimeout: in Deno 2.9 the first setTimeout loads Node's timers,
+    // which costs a one-off CLI call several milliseconds. Its timer does not hold the process.
+    const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const onTimeout = () =>
+      stop(new ClientError("timeout", `Call ${label} timed out after ${timeoutMs} ms`));
+    deadline?.addEventListener("abort", onTimeout, { once: true });
     const onAbort = () => stop(new ClientError("aborted", `Call ${label} was cancelled`));
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
@@ -219,7 +233,7 @@ export class SocketClient implements AsyncDisposable {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
+      deadline?.removeEventListener("abort", onTimeout);
       options.signal?.removeEventListener("abort", onAbort);
     }
   }

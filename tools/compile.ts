@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { EXIT_CODES, UsageError } from "../cli/exit_codes.ts";
 import { printNotice, printText } from "../cli/output.ts";
-import { PERMISSION_SET } from "../client/auto_start.ts";
+import { PERMISSION_SET, V8_FLAGS } from "../client/auto_start.ts";
 
 /** The targets we ship, with their short aliases. */
 const TARGETS = {
@@ -101,6 +101,7 @@ export function compileArgs(build: Build): string[] {
     "compile",
     "-q",
     `-P=${PERMISSION_SET}`,
+    `--v8-flags=${V8_FLAGS}`,
     ...(build.target === undefined ? [] : ["--target", build.target]),
     "--output",
     build.output,

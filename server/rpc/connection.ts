@@ -13,6 +13,7 @@ import {
 import type { Logger } from "../log.ts";
 import { createSession, type Dispatcher, errorResponse } from "./dispatch.ts";
 import { RpcError } from "./errors.ts";
+import { collectAfterLargeFrame } from "./release_memory.ts";
 import { createWriteQueue } from "./write_queue.ts";
 
 /**
@@ -43,6 +44,7 @@ export interface ConnectionOptions {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const READ_BUFFER_BYTES = 64 * 1024;
 const END = null;
+const RELEASED = new Uint8Array(0);
 
 /**
  * Serves one connection until the peer closes it, breaks framing, stalls, or `signal` aborts.
@@ -77,18 +79,35 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
     return output.push(encodeFrame(JSON.stringify(payload)));
   }
 
-  async function handleBody(body: Uint8Array): Promise<void> {
-    let message: unknown;
+  /**
+   * Decodes `bodies[i]` at once, synchronously, and lets go of it: the body may be a view into the
+   * read buffer, which the next read reuses, and neither its bytes nor its text may outlive this
+   * call (a 64 MiB request must not hold three copies of itself while its handler runs).
+   */
+  function parseBody(bodies: Uint8Array[], i: number): { message: unknown } | { error: RpcError } {
+    let text: string;
     try {
-      message = JSON.parse(utf8.decode(body));
-    } catch (error) {
-      const what = error instanceof SyntaxError ? "not valid JSON" : "not valid UTF-8";
-      await send(
-        errorResponse(null, new RpcError("parse_error", `Parse error: the message is ${what}`)),
-      );
+      text = utf8.decode(bodies[i]);
+    } catch {
+      return { error: new RpcError("parse_error", "Parse error: the message is not valid UTF-8") };
+    } finally {
+      bodies[i] = RELEASED;
+    }
+    // Free the bytes before the parse allocates the value: one copy less at the peak.
+    collectAfterLargeFrame(text.length);
+    try {
+      return { message: JSON.parse(text) };
+    } catch {
+      return { error: new RpcError("parse_error", "Parse error: the message is not valid JSON") };
+    }
+  }
+
+  async function respond(parsed: { message: unknown } | { error: RpcError }): Promise<void> {
+    if ("error" in parsed) {
+      await send(errorResponse(null, parsed.error));
       return;
     }
-    const response = await dispatcher.handle(message, session);
+    const response = await dispatcher.handle(parsed.message, session);
     // Sent even while the connection is being dropped: the answer to a finished request is
     // still wanted, and a write to a closed peer fails harmlessly.
     if (response !== undefined) await send(response);
@@ -107,8 +126,9 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
       }
       let bodies: Uint8Array[];
       try {
-        // A copy: the decoder keeps views into what it is given, and `buffer` is reused.
-        bodies = decoder.push(buffer.slice(0, n));
+        // A view, not a copy: the decoder copies partial frames into its own buffers, and the
+        // bodies it returns are views that parseBody consumes before the next read.
+        bodies = decoder.push(buffer.subarray(0, n));
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
         // The stream cannot be resynchronised: answer once with id null, then hang up.
@@ -118,12 +138,16 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
         drop(error.message);
         break;
       }
-      for (const body of bodies) {
-        const task = handleBody(body).catch((error) =>
+      for (let i = 0; i < bodies.length; i++) {
+        const size = bodies[i]!.length;
+        const task = respond(parseBody(bodies, i)).catch((error) =>
           log.error("Connection task failed", { error })
         );
         pending.add(task);
-        task.finally(() => pending.delete(task));
+        task.finally(() => {
+          pending.delete(task);
+          collectAfterLargeFrame(size);
+        });
       }
       clearTimeout(stallTimer);
       if (decoder.isMidFrame) {
