@@ -163,3 +163,18 @@ Deno.test("serve reports a corrupt database and leaves the file untouched", asyn
   assert.equal(await Deno.readTextFile(box.db), garbage);
   assert.equal(await exists(box.socket), false);
 });
+
+Deno.test("a second signal forces the daemon out while a request is still running", async () => {
+  await using box = await makeSandbox();
+  await using daemon = await startDaemon(box);
+  await using client = new SocketClient(box.socket);
+  const slow = client.request("system.ping", { delay_ms: 60_000 }).catch((error) => error);
+  await new Promise((r) => setTimeout(r, 150));
+  const started = Date.now();
+  daemon.child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 150));
+  daemon.child.kill("SIGTERM");
+  assert.equal((await daemon.status).code, 130);
+  assert.ok(Date.now() - started < 5000, "well before the 10 s grace period");
+  await slow;
+});

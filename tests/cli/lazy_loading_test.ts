@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+}
+
+/** The modules a `deno run main.ts` loads before any dynamic import: static code edges only. */
+async function staticGraph(entry: string): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const modules = new Map<string, InfoModule>();
+  for (const m of JSON.parse(new TextDecoder().decode(out.stdout)).modules as InfoModule[]) {
+    modules.set(m.specifier, m);
+  }
+  const root = [...modules.keys()].find((s) => s.endsWith(`/${entry}`))!;
+  const seen = new Set<string>();
+  const todo = [root];
+  while (todo.length > 0) {
+    const specifier = todo.pop()!;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dep of modules.get(specifier)?.dependencies ?? []) {
+      if (dep.code && !dep.isDynamic) todo.push(dep.code.specifier);
+    }
+  }
+  return seen;
+}
+
+Deno.test("main.ts loads no server code, npm package or Node module until serve runs", async () => {
+  const graph = [...await staticGraph("main.ts")];
+  assert.ok(graph.some((s) => s.endsWith("/client/mod.ts")), "the graph walk found the client");
+  const offending = graph.filter((s) =>
+    s.includes("/server/") || s.startsWith("npm:") || s.startsWith("node:")
+  );
+  assert.deepEqual(offending, []);
+});
