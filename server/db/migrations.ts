@@ -78,6 +78,49 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: "local jobs: process, inputs, tags, resources, phase and a transition log",
+    sql: `
+      ALTER TABLE jobs ADD COLUMN pid INTEGER;
+      ALTER TABLE jobs ADD COLUMN exit_code INTEGER;
+      ALTER TABLE jobs ADD COLUMN properties_input TEXT;
+      ALTER TABLE jobs ADD COLUMN restart_from INTEGER REFERENCES jobs (pk);
+      ALTER TABLE jobs ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE jobs ADD COLUMN resources_json TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE jobs ADD COLUMN phase TEXT;
+      ALTER TABLE jobs ADD COLUMN state_reason TEXT;
+      ALTER TABLE jobs ADD COLUMN output_name TEXT;
+      CREATE INDEX jobs_runner_pk ON jobs (runner_type, pk);
+
+      CREATE TABLE job_events (
+        id INTEGER PRIMARY KEY,
+        job_pk INTEGER NOT NULL REFERENCES jobs (pk) ON DELETE CASCADE,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT
+      ) STRICT;
+      CREATE INDEX job_events_job ON job_events (job_pk, id);
+
+      -- Row counts per state, kept by triggers, so jobs.list reports its total without a scan.
+      CREATE TABLE job_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;
+      INSERT INTO job_counts (state, n) SELECT state, COUNT(*) FROM jobs GROUP BY state;
+      CREATE TRIGGER job_counts_insert AFTER INSERT ON jobs BEGIN
+        INSERT INTO job_counts (state, n) VALUES (NEW.state, 1)
+          ON CONFLICT (state) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER job_counts_delete AFTER DELETE ON jobs BEGIN
+        UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+      END;
+      CREATE TRIGGER job_counts_update AFTER UPDATE OF state ON jobs
+        WHEN OLD.state IS NOT NEW.state BEGIN
+        UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+        INSERT INTO job_counts (state, n) VALUES (NEW.state, 1)
+          ON CONFLICT (state) DO UPDATE SET n = n + 1;
+      END;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -61,6 +61,22 @@ export class Database {
     return this.#db;
   }
 
+  /**
+   * Runs `fn` inside one write transaction (BEGIN IMMEDIATE), rolling back if it throws. `fn` must
+   * be synchronous: node:sqlite is, and an await inside would let other work into the transaction.
+   */
+  transaction<T>(fn: (db: DatabaseSync) => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn(this.#db);
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
   /** Closes the connection; a WAL checkpoint happens on close. */
   close(): void {
     if (this.#db.isOpen) this.#db.close();

@@ -36,7 +36,15 @@ Deno.test("Database.open() creates the schema, WAL mode and foreign keys", () =>
     assert.equal(pragma("foreign_keys"), 1);
     assert.equal(pragma("busy_timeout"), 5000);
     db.close();
-    assert.deepEqual(tables(path), ["cache", "clusters", "jobs", "workflow_jobs", "workflows"]);
+    assert.deepEqual(tables(path), [
+      "cache",
+      "clusters",
+      "job_counts",
+      "job_events",
+      "jobs",
+      "workflow_jobs",
+      "workflows",
+    ]);
   }));
 
 Deno.test("Database.open() applies only the migrations a file lacks, and is idempotent", () =>

@@ -1,0 +1,48 @@
+/**
+ * The job state machine: which state may follow which. Pure; the store applies it inside the
+ * transaction that changes a job's state (server/db/jobs.ts), so no code path can skip it.
+ *
+ * @module
+ */
+
+/** Every job state, in the order the terminal UI shows them. */
+export const JOB_STATES = [
+  "created",
+  "submitted",
+  "queued",
+  "running",
+  "completed",
+  "failed",
+  "cancelled",
+  "unknown",
+] as const;
+
+/** A job state. */
+export type JobState = typeof JOB_STATES[number];
+
+/** States a job never leaves. */
+export const TERMINAL_STATES: readonly JobState[] = ["completed", "failed", "cancelled"];
+
+/** States in which a job holds or waits for resources. */
+export const ACTIVE_STATES: readonly JobState[] = ["created", "submitted", "queued", "running", "unknown"];
+
+const NEXT: Record<JobState, readonly JobState[]> = {
+  created: ["queued", "submitted", "running", "failed", "cancelled"],
+  submitted: ["queued", "running", "completed", "failed", "cancelled", "unknown"],
+  queued: ["submitted", "running", "failed", "cancelled", "unknown"],
+  running: ["completed", "failed", "cancelled", "unknown"],
+  unknown: ["queued", "running", "completed", "failed", "cancelled"],
+  completed: [],
+  failed: [],
+  cancelled: [],
+};
+
+/** True when a job in state `from` may move to `to`. */
+export function canTransition(from: JobState, to: JobState): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** True for completed, failed and cancelled. */
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
