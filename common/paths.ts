@@ -57,12 +57,27 @@ export function resolveSocketPath(facts: PlatformFacts, flag?: string): string {
  */
 export function resolveDbPath(facts: PlatformFacts, flag?: string): string {
   const chosen = flag || facts.env.CRYSTALMATH_DB || facts.env.CRYSTAL_TUI_DB;
-  if (chosen) return chosen;
+  return chosen || join(resolveDataDir(facts), "crystalmath.db");
+}
+
+/** The data directory: `CRYSTALMATH_DATA_DIR`, or `crystalmath` in the user data directory. Jobs live here. */
+export function resolveDataDir(facts: PlatformFacts): string {
+  if (facts.env.CRYSTALMATH_DATA_DIR) return facts.env.CRYSTALMATH_DATA_DIR;
+  if (facts.os === "darwin") return join(home(facts), "Library", "Application Support", APP_DIR);
+  return join(xdg(facts, "XDG_DATA_HOME") ?? join(home(facts), ".local", "share"), APP_DIR);
+}
+
+/** The config file: `CRYSTALMATH_CONFIG`, or `config.toml` in the user config directory. */
+export function resolveConfigPath(facts: PlatformFacts): string {
+  if (facts.env.CRYSTALMATH_CONFIG) return facts.env.CRYSTALMATH_CONFIG;
   if (facts.os === "darwin") {
-    return join(home(facts), "Library", "Application Support", APP_DIR, "crystalmath.db");
+    return join(home(facts), "Library", "Application Support", APP_DIR, "config.toml");
   }
-  const data = xdg(facts, "XDG_DATA_HOME") ?? join(home(facts), ".local", "share");
-  return join(data, APP_DIR, "crystalmath.db");
+  return join(
+    xdg(facts, "XDG_CONFIG_HOME") ?? join(home(facts), ".config"),
+    APP_DIR,
+    "config.toml",
+  );
 }
 
 /** The log file used when stderr is not a terminal: the user state directory. */

@@ -7,10 +7,13 @@
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES } from "../common/framing.ts";
 import {
   type PlatformFacts,
+  resolveConfigPath,
+  resolveDataDir,
   resolveDbPath,
   resolveLogPath,
   resolveSocketPath,
 } from "../common/paths.ts";
+import { type CrystalSettings, type LocalSettings, resolveFileSettings } from "./config_file.ts";
 
 /** Everything the daemon needs to know, resolved. */
 export interface Config {
@@ -31,6 +34,17 @@ export interface Config {
   maxFrameBytes: number;
   /** Connections beyond this are closed on accept. */
   maxConnections: number;
+  /** Where job directories live (`<dataDir>/jobs/<pk>-<slug>/`). */
+  dataDir: string;
+  /** The config file that was (or would have been) read. */
+  configPath: string;
+  crystal: CrystalSettings;
+  local: LocalSettings & {
+    /** How long a cancelled job gets after SIGTERM before SIGKILL. */
+    cancelGraceMs: number;
+    /** How often a running job's output is read for progress. */
+    pollMs: number;
+  };
 }
 
 /** The flags `serve` understands. Every field is optional. */
@@ -54,9 +68,11 @@ export const DEFAULT_READ_TIMEOUT_S = 30;
 
 /** Resolves the config. `stderrIsTerminal` decides where logs go unless `--log-file` is given. */
 export function resolveConfig(
-  facts: PlatformFacts & { stderrIsTerminal: boolean },
+  facts: PlatformFacts & { stderrIsTerminal: boolean; configText?: string | undefined },
   flags: ServeFlags,
 ): Config {
+  const configPath = resolveConfigPath(facts);
+  const settings = resolveFileSettings({ path: configPath, text: facts.configText }, facts.env);
   const timeoutS = flags.noTimeout ? 0 : flags.timeout ?? DEFAULT_INACTIVITY_TIMEOUT_S;
   return {
     socketPath: resolveSocketPath(facts, flags.socket),
@@ -70,5 +86,9 @@ export function resolveConfig(
     maxHeaderBytes: flags.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
     maxFrameBytes: flags.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     maxConnections: 1024,
+    dataDir: resolveDataDir(facts),
+    configPath,
+    crystal: settings.crystal,
+    local: { ...settings.local, cancelGraceMs: 5000, pollMs: 2000 },
   };
 }

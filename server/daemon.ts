@@ -7,6 +7,7 @@ import { pidFilePath } from "../common/paths.ts";
 import { VERSION } from "../common/version.ts";
 import type { Config } from "./config.ts";
 import { Database } from "./db/open.ts";
+import { LocalRunner } from "./jobs/local_runner.ts";
 import type { Logger } from "./log.ts";
 import type { Clock, DaemonStatus, MethodContext } from "./methods/context.ts";
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
@@ -15,6 +16,8 @@ import { serveConnection } from "./rpc/connection.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
 import type { OpenRpcDocument } from "./rpc/openrpc.ts";
 import { listenUnix } from "./socket.ts";
+
+const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 
 /** What a daemon needs besides its config. */
 export interface DaemonDeps {
@@ -29,6 +32,7 @@ export class Daemon implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #lock: PidLock;
   readonly #db: Database;
+  readonly #local: LocalRunner;
   readonly #listener: Deno.UnixListener;
   readonly #dispatcher: Dispatcher;
   readonly #openrpc: OpenRpcDocument;
@@ -50,11 +54,17 @@ export class Daemon implements AsyncDisposable {
   static async start(config: Config, deps: DaemonDeps): Promise<Daemon> {
     const lock = acquirePidLock(pidFilePath(config.socketPath), config.socketPath);
     let db: Database | undefined;
+    let local: LocalRunner | undefined;
     try {
       db = Database.open(config.dbPath);
+      const clock = deps.clock ?? SYSTEM_CLOCK;
+      local = new LocalRunner({ db, log: deps.log, clock, config });
+      // Before listening: a request must not queue work while runs are still being adopted.
+      await local.start();
       const listener = await listenUnix(config.socketPath);
-      return new Daemon({ config, deps, lock, db, listener });
+      return new Daemon({ config, deps: { ...deps, clock }, lock, db, local, listener });
     } catch (error) {
+      await local?.[Symbol.asyncDispose]();
       db?.close();
       lock.release();
       throw error;
@@ -68,12 +78,14 @@ export class Daemon implements AsyncDisposable {
       deps: DaemonDeps;
       lock: PidLock;
       db: Database;
+      local: LocalRunner;
       listener: Deno.UnixListener;
     },
   ) {
+    this.#local = parts.local;
     this.#config = parts.config;
     this.#log = parts.deps.log;
-    this.#clock = parts.deps.clock ?? { now: () => new Date() };
+    this.#clock = parts.deps.clock ?? SYSTEM_CLOCK;
     this.#lock = parts.lock;
     this.#db = parts.db;
     this.#listener = parts.listener;
@@ -88,6 +100,7 @@ export class Daemon implements AsyncDisposable {
         log: this.#log,
         clock: this.#clock,
         config: this.#config,
+        local: this.#local,
         daemon: {
           status: () => this.status(),
           requestShutdown: (reason) => setTimeout(() => void this.shutdown(reason), 0),
@@ -193,7 +206,11 @@ export class Daemon implements AsyncDisposable {
     const timeout = this.#config.inactivityTimeoutMs;
     if (timeout <= 0 || this.#state !== "running") return;
     if (this.#talkingConnections > 0 || this.#activeRequests > 0) return;
-    this.#idleTimer = setTimeout(() => void this.shutdown("inactivity timeout"), timeout);
+    this.#idleTimer = setTimeout(() => {
+      // Queued and running local jobs need a daemon to start them and record how they end.
+      if (this.#local.hasWork()) this.#armIdleTimer();
+      else void this.shutdown("inactivity timeout");
+    }, timeout);
   }
 
   /**
@@ -227,6 +244,7 @@ export class Daemon implements AsyncDisposable {
     }
     for (const controller of this.#connections.values()) controller.abort();
     await Promise.allSettled([...this.#connections.keys()]);
+    await this.#local[Symbol.asyncDispose]();
     this.#db.close();
     try {
       await Deno.remove(this.#config.socketPath);

@@ -1,7 +1,16 @@
-import { resolveSocketPath } from "../../common/paths.ts";
+import { resolveConfigPath, resolveSocketPath } from "../../common/paths.ts";
 import { type Command, numberFlag, stringFlag } from "../command.ts";
 import { EXIT_CODES, exitCodeFor } from "../exit_codes.ts";
 import { printError } from "../output.ts";
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined; // No config file: defaults.
+    throw error;
+  }
+}
 
 /** `serve`: run the daemon in the foreground until a signal, `system.shutdown` or inactivity. */
 export const serveCommand: Command = {
@@ -24,17 +33,24 @@ export const serveCommand: Command = {
   async run({ flags, facts }) {
     // Loaded here, not at the top: one-off CLI calls must not load sqlite, zod or the handlers.
     const { loggerFor, resolveConfig, serve } = await import("../../server/mod.ts");
-    const config = resolveConfig({ ...facts, stderrIsTerminal: Deno.stderr.isTerminal() }, {
-      socket: stringFlag(flags, "socket"),
-      db: stringFlag(flags, "db") ?? stringFlag(flags, "db-path"),
-      logFile: stringFlag(flags, "log-file"),
-      timeout: numberFlag(flags, "timeout"),
-      noTimeout: flags["no-timeout"] === true,
-      verbose: flags.verbose === true,
-      readTimeout: numberFlag(flags, "read-timeout"),
-      maxFrameBytes: numberFlag(flags, "max-frame-bytes"),
-      maxHeaderBytes: numberFlag(flags, "max-header-bytes"),
-    });
+    const configText = readIfPresent(resolveConfigPath(facts));
+    let config;
+    try {
+      config = resolveConfig({ ...facts, configText, stderrIsTerminal: Deno.stderr.isTerminal() }, {
+        socket: stringFlag(flags, "socket"),
+        db: stringFlag(flags, "db") ?? stringFlag(flags, "db-path"),
+        logFile: stringFlag(flags, "log-file"),
+        timeout: numberFlag(flags, "timeout"),
+        noTimeout: flags["no-timeout"] === true,
+        verbose: flags.verbose === true,
+        readTimeout: numberFlag(flags, "read-timeout"),
+        maxFrameBytes: numberFlag(flags, "max-frame-bytes"),
+        maxHeaderBytes: numberFlag(flags, "max-header-bytes"),
+      });
+    } catch (error) {
+      printError(`Cannot start: ${(error as Error).message}`);
+      return EXIT_CODES.usage;
+    }
     const { log, sink } = loggerFor(config);
     const onRejection = (event: PromiseRejectionEvent) => {
       // One bad request must never take the daemon down: log the stray rejection and carry on.

@@ -36,6 +36,7 @@ export interface JobRow {
   phase: string | null;
   state_reason: string | null;
   output_name: string | null;
+  final_energy: number | null;
 }
 
 /** What a new job needs. */
@@ -69,6 +70,7 @@ export type JobUpdate = Partial<
     | "exit_code"
     | "phase"
     | "state_reason"
+    | "final_energy"
   >
 >;
 
@@ -83,6 +85,7 @@ const UPDATABLE = new Set<string>([
   "exit_code",
   "phase",
   "state_reason",
+  "final_energy",
 ]);
 
 /** Inserts a job and returns its row. */
@@ -108,7 +111,9 @@ export function insertJob(db: Database, job: NewJob): JobRow {
       job.at,
       job.at,
     ) as unknown as JobRow;
-    c.prepare("INSERT INTO job_events (job_pk, from_state, to_state, at, reason) VALUES (?, NULL, ?, ?, ?)")
+    c.prepare(
+      "INSERT INTO job_events (job_pk, from_state, to_state, at, reason) VALUES (?, NULL, ?, ?, ?)",
+    )
       .run(row.pk, job.state, job.at, "submitted");
     return row;
   });
@@ -156,7 +161,9 @@ export function listJobs(db: Database, filter: JobFilter): { rows: JobRow[]; tot
   if (where.length === 0) {
     total = (c.prepare("SELECT COALESCE(SUM(n), 0) AS n FROM job_counts").get() as { n: number }).n;
   } else if (where.length === 1 && filter.state) {
-    total = (c.prepare("SELECT COALESCE(MAX(n), 0) AS n FROM job_counts WHERE state = ?").get(filter.state) as {
+    total = (c.prepare("SELECT COALESCE(MAX(n), 0) AS n FROM job_counts WHERE state = ?").get(
+      filter.state,
+    ) as {
       n: number;
     }).n;
   } else {
@@ -165,11 +172,17 @@ export function listJobs(db: Database, filter: JobFilter): { rows: JobRow[]; tot
   return { rows, total };
 }
 
-/** Jobs of a runner in any of `states`, oldest first. */
-export function jobsInStates(db: Database, runner: string, states: readonly JobState[]): JobRow[] {
+/** Jobs of a runner in any of `states`, oldest first, at most `limit` (-1: all). */
+export function jobsInStates(
+  db: Database,
+  runner: string,
+  states: readonly JobState[],
+  limit = -1,
+): JobRow[] {
   const marks = states.map(() => "?").join(", ");
-  return db.connection.prepare(`SELECT * FROM jobs WHERE runner_type = ? AND state IN (${marks}) ORDER BY pk`)
-    .all(runner, ...states) as unknown as JobRow[];
+  return db.connection.prepare(
+    `SELECT * FROM jobs WHERE state IN (${marks}) AND runner_type = ? ORDER BY pk LIMIT ?`,
+  ).all(...states, runner, limit) as unknown as JobRow[];
 }
 
 function setClause(fields: JobUpdate): { sql: string; args: SQLInputValue[] } {
@@ -184,7 +197,11 @@ function setClause(fields: JobUpdate): { sql: string; args: SQLInputValue[] } {
 export function updateJob(db: Database, pk: number, fields: JobUpdate, at: string): void {
   const set = setClause(fields);
   if (!set.sql) return;
-  db.connection.prepare(`UPDATE jobs SET ${set.sql}, updated_at = ? WHERE pk = ?`).run(...set.args, at, pk);
+  db.connection.prepare(`UPDATE jobs SET ${set.sql}, updated_at = ? WHERE pk = ?`).run(
+    ...set.args,
+    at,
+    pk,
+  );
 }
 
 /**
@@ -208,13 +225,19 @@ export function transitionJob(
     }
     const fields: JobUpdate = { ...change.fields };
     if (to === "running" && !current.started_at) fields.started_at ??= change.at;
-    if (to === "completed" || to === "failed" || to === "cancelled") fields.finished_at ??= change.at;
+    if (to === "completed" || to === "failed" || to === "cancelled") {
+      fields.finished_at ??= change.at;
+    }
     if (change.reason !== undefined) fields.state_reason ??= change.reason;
     const set = setClause(fields);
     const row = c.prepare(
-      `UPDATE jobs SET state = ?, ${set.sql ? `${set.sql}, ` : ""}updated_at = ? WHERE pk = ? RETURNING *`,
+      `UPDATE jobs SET state = ?, ${
+        set.sql ? `${set.sql}, ` : ""
+      }updated_at = ? WHERE pk = ? RETURNING *`,
     ).get(to, ...set.args, change.at, pk) as unknown as JobRow;
-    c.prepare("INSERT INTO job_events (job_pk, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)")
+    c.prepare(
+      "INSERT INTO job_events (job_pk, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)",
+    )
       .run(pk, current.state, to, change.at, change.reason ?? null);
     return row;
   });
@@ -225,11 +248,22 @@ export function jobEvents(
   db: Database,
   pk: number,
 ): { from_state: JobState | null; to_state: JobState; at: string; reason: string | null }[] {
-  return db.connection.prepare("SELECT from_state, to_state, at, reason FROM job_events WHERE job_pk = ? ORDER BY id")
-    .all(pk) as unknown as { from_state: JobState | null; to_state: JobState; at: string; reason: string | null }[];
+  return db.connection.prepare(
+    "SELECT from_state, to_state, at, reason FROM job_events WHERE job_pk = ? ORDER BY id",
+  )
+    .all(pk) as unknown as {
+      from_state: JobState | null;
+      to_state: JobState;
+      at: string;
+      reason: string | null;
+    }[];
 }
 
 /** Deletes a job and its events. */
 export function deleteJob(db: Database, pk: number): void {
-  db.connection.prepare("DELETE FROM jobs WHERE pk = ?").run(pk);
+  db.transaction((c) => {
+    // Later jobs that restarted from this one keep their own files; only the link goes.
+    c.prepare("UPDATE jobs SET restart_from = NULL WHERE restart_from = ?").run(pk);
+    c.prepare("DELETE FROM jobs WHERE pk = ?").run(pk);
+  });
 }

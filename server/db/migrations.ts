@@ -91,6 +91,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN phase TEXT;
       ALTER TABLE jobs ADD COLUMN state_reason TEXT;
       ALTER TABLE jobs ADD COLUMN output_name TEXT;
+      ALTER TABLE jobs ADD COLUMN final_energy REAL;
       CREATE INDEX jobs_runner_pk ON jobs (runner_type, pk);
 
       CREATE TABLE job_events (

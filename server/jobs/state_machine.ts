@@ -24,7 +24,13 @@ export type JobState = typeof JOB_STATES[number];
 export const TERMINAL_STATES: readonly JobState[] = ["completed", "failed", "cancelled"];
 
 /** States in which a job holds or waits for resources. */
-export const ACTIVE_STATES: readonly JobState[] = ["created", "submitted", "queued", "running", "unknown"];
+export const ACTIVE_STATES: readonly JobState[] = [
+  "created",
+  "submitted",
+  "queued",
+  "running",
+  "unknown",
+];
 
 const NEXT: Record<JobState, readonly JobState[]> = {
   created: ["queued", "submitted", "running", "failed", "cancelled"],

@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config.ts";
 import type { Database } from "../db/open.ts";
+import type { LocalRunner } from "../jobs/local_runner.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../rpc/define_method.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
@@ -42,4 +43,6 @@ export interface MethodContext extends RequestContext {
   clock: Clock;
   config: Config;
   daemon: DaemonControl;
+  /** Runs jobs on this machine. */
+  local: LocalRunner;
 }

@@ -7,6 +7,14 @@
 import type { z } from "zod";
 import { VERSION } from "../../common/version.ts";
 import { buildOpenRpcDocument, type OpenRpcDocument } from "../rpc/openrpc.ts";
+import { analyzeErrors } from "./jobs/analyze_errors.ts";
+import { cancel } from "./jobs/cancel.ts";
+import { remove } from "./jobs/delete.ts";
+import { get } from "./jobs/get.ts";
+import { getOutputFile } from "./jobs/get_output_file.ts";
+import { list } from "./jobs/list.ts";
+import { log } from "./jobs/log.ts";
+import { submit } from "./jobs/submit.ts";
 import { discover } from "./rpc/discover.ts";
 import { ping } from "./system/ping.ts";
 import { shutdown } from "./system/shutdown.ts";
@@ -14,7 +22,21 @@ import { status } from "./system/status.ts";
 import { version } from "./system/version.ts";
 
 /** Every method, in the order discovery lists them. */
-export const METHODS = [ping, version, status, shutdown, discover] as const;
+export const METHODS = [
+  ping,
+  version,
+  status,
+  shutdown,
+  discover,
+  submit,
+  list,
+  get,
+  log,
+  cancel,
+  remove,
+  analyzeErrors,
+  getOutputFile,
+] as const;
 
 /** The registry's type, for inference. */
 export type Registry = typeof METHODS;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../common/bytes.ts";
 
 /** Where the queue writes: `Deno.Conn` fits. */
 export interface ByteSink {
@@ -40,18 +41,9 @@ export function createWriteQueue(
     await Promise.resolve();
     while (queue.length > 0 && !isBroken) {
       const batch = queue;
-      const bytes = queuedBytes;
       queue = [];
       queuedBytes = 0;
-      let data = batch[0]!;
-      if (batch.length > 1) {
-        data = new Uint8Array(bytes);
-        let offset = 0;
-        for (const frame of batch) {
-          data.set(frame, offset);
-          offset += frame.length;
-        }
-      }
+      const data = batch.length === 1 ? batch[0]! : concatBytes(batch);
       try {
         await writeAll(data);
       } catch {

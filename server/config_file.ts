@@ -1,0 +1,129 @@
+/**
+ * The user's config file (`config.toml`), parsed with a real TOML parser and checked against a
+ * schema, then overlaid with environment overrides. Pure: the caller reads the file.
+ *
+ * ```toml
+ * [crystal]
+ * executable = "crystal"                  # serial
+ * parallel_executable = "Pcrystal"
+ * mpirun = "mpirun -np {ranks}"
+ * properties = "properties"
+ * parallel_properties = "Pproperties"
+ *
+ * [local]
+ * max_concurrent = 1
+ * ```
+ *
+ * @module
+ */
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+
+const FILE_SCHEMA = z.strictObject({
+  crystal: z.strictObject({
+    executable: z.string().min(1).optional(),
+    parallel_executable: z.string().min(1).optional(),
+    mpirun: z.string().min(1).optional(),
+    properties: z.string().min(1).optional(),
+    parallel_properties: z.string().min(1).optional(),
+  }).optional(),
+  local: z.strictObject({
+    max_concurrent: z.number().int().min(1).max(1024).optional(),
+  }).optional(),
+});
+
+/** How CRYSTAL is run on this machine. */
+export interface CrystalSettings {
+  /** Serial executable (`crystal`). */
+  executable: string;
+  /** MPI executable (`Pcrystal`). */
+  parallelExecutable: string;
+  /** The MPI launcher as argv, with `{ranks}` to fill in. */
+  mpirun: string[];
+  /** Serial properties executable. */
+  properties: string;
+  /** MPI properties executable. */
+  parallelProperties: string;
+}
+
+/** Settings of the local runner. */
+export interface LocalSettings {
+  maxConcurrent: number;
+}
+
+/** Environment variables that override the file, by setting. */
+const ENV = {
+  executable: "CRYSTALMATH_CRYSTAL_EXECUTABLE",
+  parallelExecutable: "CRYSTALMATH_CRYSTAL_PARALLEL_EXECUTABLE",
+  mpirun: "CRYSTALMATH_MPIRUN",
+  properties: "CRYSTALMATH_PROPERTIES_EXECUTABLE",
+  parallelProperties: "CRYSTALMATH_PARALLEL_PROPERTIES_EXECUTABLE",
+  maxConcurrent: "CRYSTALMATH_LOCAL_MAX_CONCURRENT",
+} as const;
+
+/** Bare program names are looked up in CRY23_EXEDIR when it is set, as CRYSTAL's own scripts do. */
+function inExeDir(name: string, exeDir: string | undefined): string {
+  return exeDir && !name.includes("/") ? `${exeDir.replace(/\/+$/, "")}/${name}` : name;
+}
+
+/**
+ * Resolves the CRYSTAL and local-runner settings from the file text (or undefined when there is
+ * no file) and the environment.
+ * @throws {Error} naming the file and the bad key when the file is not valid TOML or not valid
+ */
+export function resolveFileSettings(
+  file: { path: string; text: string | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+): { crystal: CrystalSettings; local: LocalSettings } {
+  let data: z.infer<typeof FILE_SCHEMA> = {};
+  if (file.text !== undefined) {
+    let raw: unknown;
+    try {
+      raw = parseToml(file.text);
+    } catch (cause) {
+      throw new Error(
+        `Invalid config file "${file.path}": ${(cause as Error).message.split("\n")[0]}`,
+        { cause },
+      );
+    }
+    const parsed = FILE_SCHEMA.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const keys = "keys" in issue && Array.isArray(issue.keys) ? `.${issue.keys.join(", ")}` : "";
+      throw new Error(
+        `Invalid config file "${file.path}": ${issue.path.join(".")}${keys}: ${issue.message}`,
+      );
+    }
+    data = parsed.data;
+  }
+  const exeDir = env.CRY23_EXEDIR || undefined;
+  const pick = (
+    key: Exclude<keyof typeof ENV, "maxConcurrent">,
+    fromFile: string | undefined,
+    fallback: string,
+  ) => env[ENV[key]] || fromFile || fallback;
+  const maxText = env[ENV.maxConcurrent];
+  const max = maxText === undefined ? data.local?.max_concurrent ?? 1 : Number(maxText);
+  if (!Number.isInteger(max) || max < 1) {
+    throw new Error(
+      `Invalid ${ENV.maxConcurrent} "${maxText}": expected a whole number of at least 1`,
+    );
+  }
+  const mpirun = pick("mpirun", data.crystal?.mpirun, "mpirun -np {ranks}").trim().split(/\s+/);
+  return {
+    crystal: {
+      executable: inExeDir(pick("executable", data.crystal?.executable, "crystal"), exeDir),
+      parallelExecutable: inExeDir(
+        pick("parallelExecutable", data.crystal?.parallel_executable, "Pcrystal"),
+        exeDir,
+      ),
+      mpirun,
+      properties: inExeDir(pick("properties", data.crystal?.properties, "properties"), exeDir),
+      parallelProperties: inExeDir(
+        pick("parallelProperties", data.crystal?.parallel_properties, "Pproperties"),
+        exeDir,
+      ),
+    },
+    local: { maxConcurrent: max },
+  };
+}
