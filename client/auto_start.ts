@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concatBytes } from "../common/bytes.ts";
 import { ClientError } from "./errors.ts";
 
 /** How to start a daemon. */
@@ -89,19 +90,9 @@ export function spawnDaemon(options: SpawnOptions): SpawnedDaemon {
     async release() {
       await reader.cancel().catch(() => {/* already closed */});
       await drained;
-      return new TextDecoder().decode(concat(chunks)).trim();
+      return new TextDecoder().decode(concatBytes(chunks)).trim();
     },
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /**

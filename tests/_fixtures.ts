@@ -39,7 +39,11 @@ export function fixtureTest(name: string, fn: () => void | Promise<void>): void 
   const isPresent = hasFixtures();
   const isCi = Boolean(Deno.env.get("CI"));
   if (!isPresent && !isCi) {
-    Deno.test({ name: `${name} (skipped: ../shared/fixtures/crystal is absent)`, ignore: true, fn });
+    Deno.test({
+      name: `${name} (skipped: ../shared/fixtures/crystal is absent)`,
+      ignore: true,
+      fn,
+    });
     return;
   }
   Deno.test(name, () => {

@@ -73,9 +73,11 @@ export function fail(line: number, reason: string): never {
   throw new DeckSyntaxError(line, reason);
 }
 
-/** Fails at `line`, or where the input ends, with "expected <what>, got <line>". */
-export function failExpected(cursor: Cursor, line: SourceLine | undefined, what: string): never {
-  return fail(line?.number ?? cursor.endLine, `expected ${what}, got ${quote(line)}`);
+/** Fails with "expected <what>, got <line>"; a line number stands for the end of the input. */
+export function failExpected(at: SourceLine | number, what: string): never {
+  return typeof at === "number"
+    ? fail(at, `expected ${what}, got the end of the input`)
+    : fail(at.number, `expected ${what}, got ${quote(at)}`);
 }
 
 /** A line quoted for a message, or "the end of the input". */
@@ -103,11 +105,24 @@ export function toInteger(token: string | undefined): number | null {
   return token !== undefined && INTEGER_RE.test(token) ? Number(token) : null;
 }
 
-/** The first `count` values of a line as numbers (integers if `isInteger`), or null. */
-export function numbersOf(text: string, count: number, isInteger: boolean): number[] | null {
+/** The first `count` values of a line as integers, or null if there are fewer or one is not. */
+export function integersOf(text: string | undefined, count: number): number[] | null {
+  return valuesOf(text, count, toInteger);
+}
+
+/** The first `count` values of a line as reals, or null if there are fewer or one is not. */
+export function realsOf(text: string | undefined, count: number): number[] | null {
+  return valuesOf(text, count, toNumber);
+}
+
+function valuesOf(
+  text: string | undefined,
+  count: number,
+  read: (token: string) => number | null,
+): number[] | null {
   const values: number[] = [];
-  for (const token of tokensOf(text).slice(0, count)) {
-    const value = isInteger ? toInteger(token) : toNumber(token);
+  for (const token of tokensOf(text ?? "").slice(0, count)) {
+    const value = read(token);
     if (value === null) return null;
     values.push(value);
   }
@@ -212,19 +227,20 @@ function ruleFor(names: string, rule: ValueRule): Record<string, ValueRule> {
 /** A section's keywords and the line that ended it (END..., or BASISSET in the geometry block). */
 export type Section = { keywords: DeckKeyword[]; end: SourceLine };
 
-/** Reads keywords up to the line that closes the section; `opener` is the line that opened it. */
-export function readSection(
-  cursor: Cursor,
-  section: SectionRules,
-  opener: SourceLine | null,
-): Section {
+/** Reads the keywords of a top-level section up to the line that closes it. */
+export function readSection(cursor: Cursor, section: SectionRules): Section {
+  return readBlock(cursor, section, null);
+}
+
+/** Reads keywords up to the line that closes the block; `opener` is the line that opened it. */
+function readBlock(cursor: Cursor, section: SectionRules, opener: SourceLine | null): Section {
   const closer = section.isEndedByBasisSet ? "END or BASISSET" : "END";
   const opened = opener === null ? "" : ` opened on line ${opener.number}`;
   const expected = `${closer} to close the ${section.name}${opened}`;
   const keywords: DeckKeyword[] = [];
   for (;;) {
     const line = takeLine(cursor);
-    if (line === undefined) failExpected(cursor, line, expected);
+    if (line === undefined) failExpected(cursor.endLine, expected);
     if (isTerminator(line)) return { keywords, end: line };
     const name = keywordOf(line);
     if (name === "") {
@@ -234,7 +250,7 @@ export function readSection(
       fail(line.number, `expected a keyword or END in the ${where}, got ${quote(line)}${hint}`);
     }
     if (name === "BASISSET" && section.isEndedByBasisSet) return { keywords, end: line };
-    if (section.foreign.has(name)) failExpected(cursor, line, expected);
+    if (section.foreign.has(name)) failExpected(line, expected);
     keywords.push(readKeyword(cursor, line, section));
   }
 }
@@ -243,32 +259,25 @@ function readKeyword(cursor: Cursor, line: SourceLine, section: SectionRules): D
   const name = keywordOf(line);
   const keyword = tokensOf(line.text)[0] ?? name;
   const args: SourceLine[] = [];
-  const text = TEXT_ARGUMENTS[name];
-  if (text !== undefined) {
-    args.push(readTextArgument(cursor, name, text));
+  if (TEXT_ARGUMENTS[name] !== undefined) {
+    args.push(readTextArgument(cursor, name));
   } else {
-    for (
-      let next = peekLine(cursor);
-      next !== undefined && isDataLine(next);
-      next = peekLine(cursor)
-    ) {
-      args.push(next);
-      cursor.index++;
-    }
+    args.push(...takeDataLines(cursor));
   }
   checkValues(cursor, name, args);
   const entry: DeckKeyword = { keyword, args: args.map((arg) => arg.text) };
   const sub = section.blocks[name];
   if (sub === undefined) return entry;
-  const { keywords, end } = readSection(cursor, sub, line);
+  const { keywords, end } = readBlock(cursor, sub, line);
   return { ...entry, block: { keywords, end: end.text } };
 }
 
-/** Reads the name line after BASISSET, EXCHANGE ...; END or a Hamiltonian keyword means it is missing. */
-export function readTextArgument(cursor: Cursor, name: string, what: string): SourceLine {
+/** Reads the name after BASISSET, EXCHANGE ...; END or a Hamiltonian keyword means it is missing. */
+export function readTextArgument(cursor: Cursor, name: string): SourceLine {
+  const what = TEXT_ARGUMENTS[name] ?? "a name";
   const next = takeLine(cursor);
   if (next === undefined || isTerminator(next) || SCF_KEYWORDS.includes(keywordOf(next))) {
-    failExpected(cursor, next, `${what} after ${name}`);
+    failExpected(next ?? cursor.endLine, `${what} after ${name}`);
   }
   return next;
 }
@@ -278,10 +287,15 @@ function checkValues(cursor: Cursor, name: string, args: readonly SourceLine[]):
   if (rule === undefined) return;
   const [first, second] = args;
   const got = first ?? peekLine(cursor);
-  const values = first === undefined ? null : numbersOf(first.text, rule.count, rule.isInteger);
-  if (values === null) failExpected(cursor, got, `${rule.what} after ${name}`);
-  if (name === "SHRINK" && values[0] === 0 && numbersOf(second?.text ?? "", 3, true) === null) {
-    failExpected(cursor, second ?? peekLine(cursor), "IS1 IS2 IS3 after SHRINK with IS 0");
+  const values = rule.isInteger
+    ? integersOf(first?.text, rule.count)
+    : realsOf(first?.text, rule.count);
+  if (values === null) failExpected(got ?? cursor.endLine, `${rule.what} after ${name}`);
+  if (name === "SHRINK" && values[0] === 0 && integersOf(second?.text, 3) === null) {
+    failExpected(
+      second ?? peekLine(cursor) ?? cursor.endLine,
+      "IS1 IS2 IS3 after SHRINK with IS 0",
+    );
   }
 }
 
@@ -292,8 +306,10 @@ export function readBasisAtoms(cursor: Cursor): BasisAtom[] {
   const atoms: BasisAtom[] = [];
   for (;;) {
     const line = takeLine(cursor);
-    const header = line === undefined ? null : numbersOf(line.text, 2, true);
-    if (header === null) failExpected(cursor, line, 'a basis set line "NAT NSHELL" or "99 0"');
+    const header = integersOf(line?.text, 2);
+    if (header === null) {
+      failExpected(line ?? cursor.endLine, 'a basis set line "NAT NSHELL" or "99 0"');
+    }
     const [nat = 0, shellCount = 0] = header;
     if (nat === 99 && shellCount === 0) return atoms;
     const ecp = nat > 200 && nat < 1000 ? readEcp(cursor, nat) : null;
@@ -309,8 +325,7 @@ function readEcp(cursor: Cursor, nat: number): string[] {
   const line = takeLine(cursor);
   if (line === undefined || !ECP_KEYWORDS.includes(keywordOf(line))) {
     failExpected(
-      cursor,
-      line,
+      line ?? cursor.endLine,
       `a pseudopotential keyword (${ECP_KEYWORDS.join(", ")}) for atom ${nat}`,
     );
   }
@@ -318,9 +333,9 @@ function readEcp(cursor: Cursor, nat: number): string[] {
   // ZNUC is the effective core charge (a real); the M counts of each term type follow.
   const counts = takeLine(cursor);
   const [charge, ...terms] = counts === undefined ? [] : tokensOf(counts.text);
-  const sizes = numbersOf(terms.join(" "), terms.length, true);
+  const sizes = integersOf(terms.join(" "), terms.length);
   if (counts === undefined || toNumber(charge) === null || sizes === null || sizes.length < 6) {
-    failExpected(cursor, counts, `"ZNUC M M0 M1 M2 M3 M4" after INPUT for atom ${nat}`);
+    failExpected(counts ?? cursor.endLine, `"ZNUC M M0 M1 M2 M3 M4" after INPUT for atom ${nat}`);
   }
   const termCount = sizes.reduce((sum, n) => sum + n, 0);
   return [line.text, counts.text, ...readDataLines(cursor, termCount, 3, "pseudopotential term")];
@@ -328,10 +343,10 @@ function readEcp(cursor: Cursor, nat: number): string[] {
 
 function readShell(cursor: Cursor, nat: number, which: string): BasisShell {
   const line = takeLine(cursor);
-  const ints = line === undefined ? null : numbersOf(line.text, 3, true);
-  const reals = line === undefined ? null : numbersOf(line.text, 5, false);
+  const ints = integersOf(line?.text, 3);
+  const reals = realsOf(line?.text, 5);
   if (ints === null || reals === null) {
-    failExpected(cursor, line, `shell ${which} of atom ${nat} as "ITYB LAT NG CHE SCAL"`);
+    failExpected(line ?? cursor.endLine, `shell ${which} of atom ${nat} as "ITYB LAT NG CHE SCAL"`);
   }
   const [basisType = 0, shellType = 0, count = 0] = ints;
   const [, , , charge = 0, scale = 0] = reals;
@@ -353,8 +368,8 @@ function readDataLines(cursor: Cursor, count: number, width: number, what: strin
   const lines: string[] = [];
   for (let i = 1; i <= count; i++) {
     const line = takeLine(cursor);
-    if (line === undefined || numbersOf(line.text, width, false) === null) {
-      failExpected(cursor, line, `${what} (${i} of ${count}) as ${width} numbers`);
+    if (line === undefined || realsOf(line.text, width) === null) {
+      failExpected(line ?? cursor.endLine, `${what} (${i} of ${count}) as ${width} numbers`);
     }
     lines.push(line.text);
   }

@@ -192,31 +192,51 @@ function collapse(text: string): string {
 }
 
 /** Which spin channel the band-gap lines that follow belong to (`ALPHA ELECTRONS` headers). */
-export type Spin = "alpha" | "beta" | null;
+type Spin = "alpha" | "beta" | null;
 
 /** Tracks the band gap; for spin-polarised runs the gap is the smaller of the alpha and beta gaps. */
 export interface GapTracker {
-  setSpin(channel: Spin): void;
-  /** Records a gap (0 for a conducting state, null when none was computed) for `channel`, or the current one. */
-  record(value: number | null, channel?: Spin): void;
+  /**
+   * Reads a line that may bear on the gap: `DIRECT`/`INDIRECT ENERGY BAND GAP:`, `BAND GAP:` and
+   * its `ALPHA`/`BETA` forms, the `ALPHA`/`BETA ELECTRONS` headers, a conducting state (gap 0) or
+   * `SPIN LOCKING: NO ENERGY GAP COMPUTED` (no gap).
+   */
+  push(line: string, at: number): void;
+  /** Forgets the spin channel (a new run starts). */
+  reset(): void;
   value(): number | null;
 }
 
-/** Creates a {@link GapTracker}. */
-export function createGapTracker(): GapTracker {
+/** Creates a {@link GapTracker}; `hartreeToEv` converts gaps printed in hartree. */
+export function createGapTracker(hartreeToEv: number): GapTracker {
   let gap: number | null = null;
   let alphaGap: number | null = null;
   let spin: Spin = null;
+  function record(value: number | null, channel: Spin): void {
+    gap = channel === "beta" && alphaGap !== null && value !== null
+      ? Math.min(alphaGap, value)
+      : value;
+    alphaGap = channel === "alpha" ? value : null;
+    if (channel === "beta") spin = null;
+  }
   return {
-    setSpin(channel) {
-      spin = channel;
+    push(line, at) {
+      const isGap = line.includes("GAP:");
+      if (isGap && line.startsWith("ALPHA", at)) record(matchGapEv(line, hartreeToEv), "alpha");
+      else if (isGap && line.startsWith("BETA", at)) record(matchGapEv(line, hartreeToEv), "beta");
+      else if (isGap && line.startsWith("BAND GAP", at)) {
+        record(matchGapEv(line, hartreeToEv), null);
+      } else if (isGap) record(matchGapEv(line, hartreeToEv), spin); // (IN)DIRECT ENERGY BAND GAP
+      else if (line.includes("CONDUCTING STATE")) record(0, spin);
+      else if (line.startsWith("SPIN LOCKING: NO ENERGY GAP", at)) record(null, null);
+      else if (line.includes("ELECTRONS")) {
+        // "ALPHA      ELECTRONS", not the "ALPHA+BETA ELECTRONS" of the Mulliken analysis.
+        if (line.startsWith("ALPHA ", at)) spin = "alpha";
+        else if (line.startsWith("BETA ", at)) spin = "beta";
+      }
     },
-    record(value, channel = spin) {
-      gap = channel === "beta" && alphaGap !== null && value !== null
-        ? Math.min(alphaGap, value)
-        : value;
-      alphaGap = channel === "alpha" ? value : null;
-      if (channel === "beta") spin = null;
+    reset() {
+      spin = null;
     },
     value: () => gap,
   };
@@ -225,42 +245,47 @@ export function createGapTracker(): GapTracker {
 /** Accumulates `TTTTTTTTTT <STEP> TELAPSE <wall> TCPU <cpu>` timings over the runs of one file. */
 export interface TimingTracker {
   startRun(): void;
-  /** Reads a timing line; returns its step name (`END`, `ERR`, ...) or null if it is not one. */
-  push(line: string): string | null;
+  /** Takes a timing line; returns true when its step is `ERR` (an error stop). */
+  push(line: string): boolean;
   setAllRanksCpu(seconds: number): void;
   result(): { cpu_seconds: number | null; wall_seconds: number | null };
 }
 
-/** Creates a {@link TimingTracker}. TELAPSE/TCPU are cumulative within a run, so runs add up. */
+/**
+ * Creates a {@link TimingTracker}. TELAPSE and TCPU are cumulative within a run, so only the last
+ * line of each run counts: it is kept raw and parsed once, at the next run or at the end.
+ */
 export function createTimingTracker(): TimingTracker {
   let wallDone = 0;
   let cpuDone = 0;
-  let runWall: number | null = null;
-  let runCpu: number | null = null;
+  let hasTiming = false;
+  let runLine: string | null = null;
   let allRanksCpu: number | null = null;
   const round = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+  function runTotals(): [number, number] {
+    const m = runLine === null ? null : TIMING.exec(runLine);
+    return [toNumber(m?.[2]) ?? 0, toNumber(m?.[3]) ?? 0];
+  }
   return {
     startRun() {
-      wallDone += runWall ?? 0;
-      cpuDone += runCpu ?? 0;
-      runWall = runCpu = null;
+      const [wall, cpu] = runTotals();
+      wallDone += wall;
+      cpuDone += cpu;
+      runLine = null;
     },
     push(line) {
-      const m = TIMING.exec(line);
-      const [wall, cpu] = [toNumber(m?.[2]), toNumber(m?.[3])];
-      if (!m || wall === null || cpu === null) return null;
-      runWall = wall;
-      runCpu = cpu;
-      return m[1]!;
+      runLine = line;
+      hasTiming = true;
+      return line.includes(" ERR ") && TIMING.exec(line)?.[1] === "ERR";
     },
     setAllRanksCpu(seconds) {
       allRanksCpu = seconds;
     },
     result() {
-      const hasTiming = runWall !== null || wallDone > 0;
+      const [wall, cpu] = runTotals();
       return {
-        cpu_seconds: allRanksCpu ?? (hasTiming ? round(cpuDone + (runCpu ?? 0)) : null),
-        wall_seconds: hasTiming ? round(wallDone + (runWall ?? 0)) : null,
+        cpu_seconds: allRanksCpu ?? (hasTiming ? round(cpuDone + cpu) : null),
+        wall_seconds: hasTiming ? round(wallDone + wall) : null,
       };
     },
   };

@@ -19,17 +19,18 @@ import {
   formatReal,
   GEOMETRY_RULES,
   HAMILTONIAN_RULES,
+  integersOf,
   isDataLine,
   isTerminator,
   keywordLines,
   keywordOf,
-  numbersOf,
   openCursor,
   peekLine,
   quote,
   readBasisAtoms,
   readSection,
   readTextArgument,
+  realsOf,
   type SourceLine,
   takeDataLines,
   takeLine,
@@ -157,7 +158,7 @@ export function parseDeck(text: string): Deck {
   if (text.trim() === "") fail(1, "the deck is empty");
   const cursor = openCursor(raw, 1);
   const geometry = readGeometry(cursor);
-  const block1 = readSection(cursor, GEOMETRY_RULES, null);
+  const block1 = readSection(cursor, GEOMETRY_RULES);
   // BASISSET either takes the place of the geometry END or follows it; no block 2 comes after.
   const isBasisSetForEnd = keywordOf(block1.end) === "BASISSET";
   const next = peekLine(cursor);
@@ -168,15 +169,15 @@ export function parseDeck(text: string): Deck {
     if (!isBasisSetForEnd) takeLine(cursor);
     basis = {
       kind: "builtin",
-      name: readTextArgument(cursor, "BASISSET", "a basis set name").text,
+      name: readTextArgument(cursor, "BASISSET").text,
     };
   } else {
     const atoms = readBasisAtoms(cursor);
-    const block2 = readSection(cursor, BASIS_RULES, null);
+    const block2 = readSection(cursor, BASIS_RULES);
     basis = { kind: "explicit", atoms, keywords: block2.keywords };
     basisEnd = block2.end.text;
   }
-  const block3 = readSection(cursor, HAMILTONIAN_RULES, null);
+  const block3 = readSection(cursor, HAMILTONIAN_RULES);
   // CRYSTAL stops reading at the final END. Spare END lines are harmless; anything else is
   // probably a block closed too early, so it is refused rather than silently ignored.
   const extra = cursor.lines.slice(cursor.index).find((line) => !isTerminator(line));
@@ -244,7 +245,7 @@ function readGeometry(cursor: Cursor): Geometry {
   const line = takeLine(cursor);
   const kind = line === undefined ? "" : keywordOf(line);
   if (line === undefined || kind === "") {
-    failExpected(cursor, line, `a geometry keyword (${KINDS_TEXT})`);
+    failExpected(line ?? cursor.endLine, `a geometry keyword (${KINDS_TEXT})`);
   }
   switch (kind) {
     case "CRYSTAL":
@@ -259,12 +260,10 @@ function readGeometry(cursor: Cursor): Geometry {
       const lattice = readLattice(cursor, ["a"], `rod group ${group}`);
       return { kind, rod_group: group, lattice, atoms: readAtoms(cursor) };
     }
-    case "MOLECULE":
-      return {
-        kind,
-        point_group: readGroup(cursor, "point group", null),
-        atoms: readAtoms(cursor),
-      };
+    case "MOLECULE": {
+      const group = readGroup(cursor, "point group", null);
+      return { kind, point_group: group, atoms: readAtoms(cursor) };
+    }
     case "EXTERNAL":
     case "DLVINPUT":
       return { kind };
@@ -274,20 +273,24 @@ function readGeometry(cursor: Cursor): Geometry {
 
 function readCrystal(cursor: Cursor): CrystalGeometry {
   const flagLine = takeLine(cursor);
-  const flags = flagLine === undefined ? null : numbersOf(flagLine.text, 3, true);
-  if (flags === null) failExpected(cursor, flagLine, "the symmetry flags IFLAG IFHR IFSO");
+  const flags = integersOf(flagLine?.text, 3);
+  if (flags === null) {
+    failExpected(flagLine ?? cursor.endLine, "the symmetry flags IFLAG IFHR IFSO");
+  }
   const [iflag = 0, ifhr = 0, ifso = 0] = flags;
   let originShift: number[] | null = null;
   if (ifso > 1) {
     const shiftLine = takeLine(cursor);
-    originShift = shiftLine === undefined ? null : numbersOf(shiftLine.text, 3, true);
-    if (originShift === null) failExpected(cursor, shiftLine, "the origin shift (IFSO > 1)");
+    originShift = integersOf(shiftLine?.text, 3);
+    if (originShift === null) {
+      failExpected(shiftLine ?? cursor.endLine, "the origin shift (IFSO > 1)");
+    }
   }
   let spaceGroup: number | string;
   let names: LatticeName[];
   if (iflag === 1) {
     const symbolLine = takeLine(cursor);
-    if (symbolLine === undefined) failExpected(cursor, symbolLine, "a space group symbol");
+    if (symbolLine === undefined) failExpected(cursor.endLine, "a space group symbol");
     spaceGroup = symbolLine.text;
     names = symbolLattice(symbolLine, ifhr);
   } else {
@@ -309,14 +312,9 @@ function readGroup(cursor: Cursor, what: string, max: number | null): number {
   const line = takeLine(cursor);
   const tokens = line === undefined ? [] : tokensOf(line.text);
   const group = tokens.length === 1 ? toInteger(tokens[0]) : null;
-  if (group === null) failExpected(cursor, line, `a ${what} number`);
-  if (group < 1 || (max !== null && group > max)) {
-    failExpected(
-      cursor,
-      line,
-      max === null ? `a positive ${what} number` : `a ${what} number from 1 to ${max}`,
-    );
-  }
+  if (group === null) failExpected(line ?? cursor.endLine, `a ${what} number`);
+  const range = max === null ? `a positive ${what} number` : `a ${what} number from 1 to ${max}`;
+  if (group < 1 || (max !== null && group > max)) failExpected(line ?? cursor.endLine, range);
   return group;
 }
 
@@ -360,12 +358,12 @@ function readLattice(cursor: Cursor, names: LatticeName[], context: string): Lat
   const line = takeLine(cursor);
   const plural = names.length === 1 ? "" : "s";
   const want = `${names.length} lattice parameter${plural} (${names.join(" ")}) for ${context}`;
-  if (line === undefined) failExpected(cursor, line, want);
+  if (line === undefined) failExpected(cursor.endLine, want);
   const tokens = tokensOf(line.text);
   const lattice: Lattice = { a: 0 };
   for (const [i, name] of names.entries()) {
     const token = tokens[i];
-    if (token === undefined) failExpected(cursor, line, want);
+    if (token === undefined) failExpected(line, want);
     const value = toNumber(token);
     if (value === null) {
       fail(line.number, `expected lattice parameter ${name} as a number, got "${token}"`);
@@ -373,22 +371,22 @@ function readLattice(cursor: Cursor, names: LatticeName[], context: string): Lat
     lattice[name] = value;
   }
   // Fortran would ignore extra values, but they usually mean a wrong crystal system.
-  if (toNumber(tokens[names.length]) !== null) failExpected(cursor, line, want);
+  if (toNumber(tokens[names.length]) !== null) failExpected(line, want);
   return lattice;
 }
 
 function readAtoms(cursor: Cursor): Atom[] {
   const countLine = takeLine(cursor);
   const count = countLine === undefined ? null : toInteger(tokensOf(countLine.text)[0]);
-  if (count === null || count < 1) failExpected(cursor, countLine, "the number of atoms");
+  if (count === null || count < 1) failExpected(countLine ?? cursor.endLine, "the number of atoms");
   const atoms: Atom[] = [];
   for (let i = 1; i <= count; i++) {
     const line = takeLine(cursor);
     const [nat, ...coordinates] = line === undefined ? [] : tokensOf(line.text);
     const atomicNumber = toInteger(nat);
-    const xyz = numbersOf(coordinates.slice(0, 3).join(" "), 3, false);
+    const xyz = realsOf(coordinates.slice(0, 3).join(" "), 3);
     if (atomicNumber === null || xyz === null) {
-      failExpected(cursor, line, `atom ${i} of ${count} as "NAT x y z"`);
+      failExpected(line ?? cursor.endLine, `atom ${i} of ${count} as "NAT x y z"`);
     }
     const [x = 0, y = 0, z = 0] = xyz;
     atoms.push({ atomic_number: atomicNumber, x, y, z });
@@ -440,15 +438,7 @@ const PROPERTIES_KEYWORDS = new Set((
   "SPOLBP SPOLWF STOP SYMADAPT TOPO XFAC"
 ).split(" "));
 /** Options of a 2D map (ECHG, POTM ...), closed by their own END. */
-const MAP_OPTIONS = new Set([
-  "ANGSTROM",
-  "BOHR",
-  "COORDINA",
-  "FRACTION",
-  "MARGINS",
-  "PRINT",
-  "RECTANGU",
-]);
+const MAP_OPTIONS = new Set("ANGSTROM BOHR COORDINA FRACTION MARGINS PRINT RECTANGU".split(" "));
 
 /**
  * Checks a `.d3` properties deck: known keywords, BAND's title and segments, map options closed
@@ -462,10 +452,10 @@ export function parsePropertiesDeck(text: string): PropertiesDeck {
   const keywords: string[] = [];
   for (;;) {
     const line = takeLine(cursor);
-    if (line === undefined) failExpected(cursor, line, "END to close the properties deck");
+    if (line === undefined) failExpected(cursor.endLine, "END to close the properties deck");
     if (isTerminator(line)) return { keywords };
     const name = keywordOf(line);
-    if (name === "") failExpected(cursor, line, "a properties keyword");
+    if (name === "") failExpected(line, "a properties keyword");
     if (!PROPERTIES_KEYWORDS.has(name)) {
       fail(line.number, `unknown properties keyword ${quote(line)}`);
     }
@@ -479,17 +469,21 @@ export function parsePropertiesDeck(text: string): PropertiesDeck {
 
 function readBand(cursor: Cursor): void {
   const title = takeLine(cursor);
-  if (title === undefined) failExpected(cursor, title, "a title after BAND");
+  if (title === undefined) failExpected(cursor.endLine, "a title after BAND");
   const header = takeLine(cursor);
-  const values = header === undefined ? null : numbersOf(header.text, 7, true);
-  if (values === null) failExpected(cursor, header, "NLINE ISS NSUB INZB IFNB IPLO LPR after BAND");
+  const values = integersOf(header?.text, 7);
+  if (values === null) {
+    failExpected(header ?? cursor.endLine, "NLINE ISS NSUB INZB IFNB IPLO LPR after BAND");
+  }
   const [lineCount = 0, iss = 0] = values;
   for (let i = 1; i <= lineCount; i++) {
     const segment = takeLine(cursor);
     const isValid = segment !== undefined &&
-      (iss > 0 ? numbersOf(segment.text, 6, true) !== null : tokensOf(segment.text).length >= 2);
+      (iss > 0 ? integersOf(segment.text, 6) !== null : tokensOf(segment.text).length >= 2);
     const shape = iss > 0 ? "6 integers" : "2 point labels";
-    if (!isValid) failExpected(cursor, segment, `BAND segment ${i} of ${lineCount} as ${shape}`);
+    if (!isValid) {
+      failExpected(segment ?? cursor.endLine, `BAND segment ${i} of ${lineCount} as ${shape}`);
+    }
   }
 }
 
@@ -499,7 +493,7 @@ function readMapOptions(cursor: Cursor, opener: SourceLine): void {
     const line = takeLine(cursor);
     if (line !== undefined && isTerminator(line)) return;
     if (line === undefined || (!isDataLine(line) && !MAP_OPTIONS.has(keywordOf(line)))) {
-      failExpected(cursor, line, what);
+      failExpected(line ?? cursor.endLine, what);
     }
   }
 }

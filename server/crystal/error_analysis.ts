@@ -94,19 +94,29 @@ function scanLine(scan: LineScan, text: string, line: number): void {
 
 function scfIssue(parsed: CrystalOutput, line: number | null, message: string): CrystalIssue {
   const max = parsed.scf.max_cycles;
-  const cycles = Math.max(200, 2 * (max ?? 0));
-  const metal = parsed.band_gap_ev === 0
-    ? "The output reports a conducting state, so try smearing first. "
-    : "";
+  const isMetal = parsed.band_gap_ev === 0;
+  const isUnrelaxed = parsed.warnings.some((warning) =>
+    warning.message.includes("OPTIMIZE THE STRUCTURE")
+  );
   return {
     pattern: "scf_not_converged",
     line,
     message,
-    suggestion: `${metal}In the SCF block of the .d12 (after the basis set), try in turn:\n` +
-      `- more cycles (the limit was ${max ?? "the default"}):\nMAXCYCLE\n${cycles}\n` +
-      "- stronger damping, the percentage of the previous Fock/KS matrix kept (raise it if the energy oscillates):\nFMIXING\n70\n" +
-      "- a level shifter for insulators, with NODIIS since DIIS disables it (INFORMATION **** DIIS **** LEVEL SHIFTER DISABLED):\nLEVSHIFT\n5 1\nNODIIS\n" +
+    suggestion: (isMetal ? "The output reports a conducting state, so try smearing first. " : "") +
+      (isUnrelaxed
+        ? "The output also warns that the forces at the starting geometry are large: optimise " +
+          "the structure (OPTGEOM) before this calculation. "
+        : "") +
+      "In the SCF block of the .d12 (after the basis set), try in turn:\n" +
+      `- more cycles (the limit was ${max ?? "the default"}):\nMAXCYCLE\n${
+        Math.max(200, 2 * (max ?? 0))
+      }\n` +
+      "- stronger damping, the percentage of the previous Fock/KS matrix kept (raise it if the " +
+      "energy oscillates):\nFMIXING\n70\n" +
+      "- a level shifter for insulators, with NODIIS since DIIS disables it (INFORMATION **** " +
+      "DIIS **** LEVEL SHIFTER DISABLED):\nLEVSHIFT\n5 1\nNODIIS\n" +
       "- Fermi smearing (hartree) for metals and small-gap systems:\nSMEAR\n0.005\n" +
+      "Check the syntax of LEVSHIFT, NODIIS and SMEAR in the manual of the installed version. " +
       "If the run wrote fort.9 (.f9), copy it to fort.20 and add GUESSP to start from its density",
   };
 }
@@ -151,7 +161,11 @@ function errorIssue(parsed: CrystalOutput, error: CrystalError, usesGuessp: bool
     };
   }
   if (routine === "OPTGEOM" && message.includes("SCF")) {
-    return scfIssue(parsed, line, `The SCF of a displaced or strained geometry failed: ${where}`);
+    return scfIssue(
+      parsed,
+      line,
+      `The SCF of a displaced or strained geometry failed (its cycles are in SCFOUT.LOG): ${where}`,
+    );
   }
   if (message.includes("GEOMETRY OPTIMIZATION FAILED")) {
     return optimizationIssue(parsed, line, `Geometry optimisation failed: ${where}`);

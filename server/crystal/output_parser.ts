@@ -17,7 +17,6 @@ import {
   firstInteger,
   matchBanner,
   matchDispersionEnergy,
-  matchGapEv,
   matchKillHint,
   matchOptEnd,
   matchOptPoint,
@@ -161,7 +160,7 @@ function firstNonBlank(line: string): number {
 
 /** Creates a streaming parser for one CRYSTAL output. */
 export function createOutputParser(): OutputParser {
-  const gap = createGapTracker();
+  const gap = createGapTracker(HARTREE_TO_EV);
   const timing = createTimingTracker();
   const log = createMessageLog();
   const frequencies = createFrequencyTable();
@@ -207,7 +206,7 @@ export function createOutputParser(): OutputParser {
       hasCrystalText = true;
       isTerminated = false;
       timing.startRun();
-      gap.setSpin(null);
+      gap.reset();
     } else if (rest.startsWith("TERMINATION")) isTerminated = hasCrystalText = true;
   }
 
@@ -245,10 +244,6 @@ export function createOutputParser(): OutputParser {
     }
   }
 
-  function recordGap(line: string, channel?: "alpha" | "beta" | null): void {
-    gap.record(matchGapEv(line, HARTREE_TO_EV), channel);
-  }
-
   function dispatch(line: string, at: number): void {
     switch (line.charCodeAt(at)) {
       case 42: // *
@@ -258,28 +253,18 @@ export function createOutputParser(): OutputParser {
         else killHint = matchKillHint(line, at) ?? killHint;
         return;
       case 65: // A
-        if (line.startsWith("ALPHA BAND GAP", at)) recordGap(line, "alpha");
-        else if (line.startsWith("ALPHA ", at) && line.trimEnd().endsWith("ELECTRONS")) {
-          gap.setSpin("alpha");
-        }
-        return;
       case 66: // B
-        if (line.startsWith("BAND GAP:", at)) recordGap(line, null);
-        else if (line.startsWith("BETA BAND GAP", at)) recordGap(line, "beta");
-        else if (line.startsWith("BETA ", at) && line.trimEnd().endsWith("ELECTRONS")) {
-          gap.setSpin("beta");
-        }
-        return;
+      case 68: // D
+      case 80: // P
+      case 83: // S
+        return gap.push(line, at);
       case 67: // C
         if (line.startsWith("CYC ", at) && scf.cycle(line)) hasCrystalText = hasScfRun = true;
         else if (line.startsWith("CRYSTAL - PROPERTIES", at)) hasProperties = hasCrystalText = true;
         else if (line.startsWith("CRYSTAL - SCF", at)) hasScfRun = hasCrystalText = true;
         else if (line.startsWith("CALCULATION OF PHONON", at)) hasFrequency = true;
-        else if (line.startsWith("CONDUCTING STATE", at)) gap.record(0);
+        else if (line.startsWith("CONDUCTING STATE", at)) gap.push(line, at);
         else if (line.includes("OPTIMIZATION - POINT")) optPoint = matchOptPoint(line) ?? optPoint;
-        return;
-      case 68: // D
-        if (line.startsWith("DIRECT ENERGY BAND GAP", at)) recordGap(line);
         return;
       case 69: // E
         if (line.startsWith("EEEEEEEEEE", at)) onEeee(line, at);
@@ -297,7 +282,7 @@ export function createOutputParser(): OutputParser {
         return;
       case 73: // I
         if (line.startsWith("INFORMATION", at)) onInformation(line);
-        else if (line.startsWith("INDIRECT ENERGY BAND GAP", at)) recordGap(line);
+        else if (line.startsWith("INDIRECT ENERGY BAND GAP", at)) gap.push(line, at);
         else if (line.includes("OPTIMIZATION - POINT")) optPoint = matchOptPoint(line) ?? optPoint;
         return;
       case 77: // M
@@ -305,17 +290,10 @@ export function createOutputParser(): OutputParser {
       case 79: // O
         if (line.startsWith("OPTOPT", at)) hasOptSetup = true;
         return;
-      case 80: // P
-        if (line.startsWith("POSSIBLY CONDUCTING", at)) gap.record(0);
-        return;
-      case 83: // S
-        if (line.startsWith("SPIN LOCKING: NO ENERGY GAP", at)) gap.record(null, null);
-        return;
       case 84: // T
         if (line.startsWith("TTTTTTTTTT", at)) {
-          const step = timing.push(line);
-          if (step !== null) hasCrystalText = true;
-          if (step === "ERR") hasErrorStop = true;
+          hasCrystalText = true;
+          if (timing.push(line)) hasErrorStop = true;
         } else if (line.startsWith("TOTAL ", at)) onTotal(line, at);
         return;
       case 87: // W

@@ -83,7 +83,7 @@ async function usePropertiesInput(dir: string): Promise<void> {
   await Deno.copyFile(join(dir, PROPERTIES_INPUT_FILE), join(dir, INPUT_FILE));
 }
 
-/** The tag that marks a job's processes: it appears in their command line. */
+/** The tag that names a job's wrapper process, so `ps` shows which job a process belongs to. */
 export function runTag(uuid: string): string {
   return `crystalmath-job-${uuid}`;
 }
@@ -123,7 +123,7 @@ export class LocalRunner implements AsyncDisposable {
       const files = phaseFiles(row.output_name ?? "output", phase);
       const exitCode = row.work_dir ? await readExitCode(row.work_dir, files.exitCode) : undefined;
       const isAlive = exitCode === undefined && row.pid !== null &&
-        await isRunAlive(row.pid, runTag(row.uuid));
+        await isRunAlive(row.pid);
       log.info("Reconciling job", {
         pk: row.pk,
         pid: row.pid,
@@ -232,7 +232,6 @@ export class LocalRunner implements AsyncDisposable {
     status?.then(() => hasExited = true, () => hasExited = true);
     watch.done = (async () => {
       const { db, config, log } = this.#deps;
-      const tag = runTag(row.uuid);
       try {
         for (;;) {
           if (hasExited) break;
@@ -244,7 +243,7 @@ export class LocalRunner implements AsyncDisposable {
           if (status === undefined) {
             // An adopted run is not our child: watch its exit-code file and its pid.
             if (await readExitCode(row.work_dir!, files.exitCode) !== undefined) break;
-            if (!(await isRunAlive(pid, tag))) break;
+            if (!(await isRunAlive(pid))) break;
           }
           const wait = abortableSleep(config.local.pollMs, this.#closing.signal);
           await (status ? Promise.race([wait, status]) : wait);
@@ -318,11 +317,10 @@ export class LocalRunner implements AsyncDisposable {
     const pid = watch?.pid ?? row.pid;
     if (watch) watch.isCancelling = true;
     if ((row.state === "running" || row.state === "unknown") && pid !== null) {
-      const tag = runTag(row.uuid);
       signalRun(pid, "SIGTERM");
       const deadline = Date.now() + config.local.cancelGraceMs;
-      while (Date.now() < deadline && await isRunAlive(pid, tag)) await abortableSleep(100);
-      if (await isRunAlive(pid, tag)) {
+      while (Date.now() < deadline && await isRunAlive(pid)) await abortableSleep(100);
+      if (await isRunAlive(pid)) {
         log.warn("Job ignored SIGTERM: sending SIGKILL", { pk, pid });
         signalRun(pid, "SIGKILL");
       }

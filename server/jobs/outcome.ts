@@ -131,10 +131,11 @@ export function classifyRun(
   const isCleanExit = exitCode === 0 || (exitCode === undefined && output.termination === "normal");
   const isSuccess = output.status === "completed" && isCleanExit;
   let reason: string;
+  const wasKilled = output.termination === "none" && output.errors.length === 0;
   if (isSuccess) reason = output.status_reason || "normal termination";
+  else if (wasKilled) reason = `the run ended without a termination line: ${exitNote(exitCode)}`;
   else if (output.status === "failed") reason = output.status_reason;
-  else if (output.status === "completed") reason = `CRYSTAL finished but ${exitNote(exitCode)}`;
-  else reason = `the run ended without a termination line: ${exitNote(exitCode)}`;
+  else reason = `CRYSTAL finished but ${exitNote(exitCode)}`;
   const firstError = output.errors[0];
   const snippet = isSuccess
     ? null

@@ -73,16 +73,21 @@ export async function readExitCode(dir: string, exitCodeFile: string): Promise<n
 }
 
 /**
- * True when `pid` is alive and is the run tagged `tag` (its command line carries the tag), so a
- * recycled pid is never mistaken for a job.
+ * True while any process of the run's group is alive (zombies aside). The group, not the leader:
+ * the wrapper shell may be gone while a program that ignored SIGTERM lives on.
  */
-export async function isRunAlive(pid: number, tag: string): Promise<boolean> {
+export async function isRunAlive(pgid: number): Promise<boolean> {
   const out = await new Deno.Command("ps", {
-    args: ["-o", "args=", "-p", String(pid)],
+    args: ["-A", "-o", "pgid=", "-o", "stat="],
     stdout: "piped",
     stderr: "null",
   }).output();
-  return out.success && new TextDecoder().decode(out.stdout).includes(tag);
+  if (!out.success) return false;
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const [group, stat] = line.trim().split(/\s+/);
+    if (Number(group) === pgid && stat !== undefined && !stat.startsWith("Z")) return true;
+  }
+  return false;
 }
 
 /** Sends `signal` to the run's whole process group (the launcher, MPI ranks and all). */

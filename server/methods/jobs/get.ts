@@ -23,6 +23,7 @@ export const get = defineMethod({
     resources: z.record(z.string(), z.unknown()).describe("Requested resources"),
     state_reason: z.string().nullable().describe("Why the job is in its state"),
     exit_code: z.number().int().nullable().describe("Exit code of the last program run"),
+    pid: z.number().int().nullable().describe("Process group of the (last) run on this machine"),
     files: z.array(z.strictObject({
       name: z.string(),
       size: z.number().int(),
@@ -74,6 +75,7 @@ export const get = defineMethod({
       resources: {},
       state_reason: "waiting for a slot",
       exit_code: null,
+      pid: null,
       files: [{ name: "INPUT", size: 120, mtime: "2026-01-01T12:00:00.000Z" }],
       history: [
         {
@@ -107,6 +109,7 @@ export const get = defineMethod({
       resources: JSON.parse(row.resources_json) as Record<string, unknown>,
       state_reason: row.state_reason,
       exit_code: row.exit_code,
+      pid: row.pid,
       files: row.work_dir ? await listJobFiles(row.work_dir) : [],
       history: jobEvents(ctx.db, row.pk),
     };
