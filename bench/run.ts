@@ -8,7 +8,14 @@
  * @module
  */
 import { join } from "node:path";
-import { cliCommand, makeSandbox, startDaemon, waitForPing } from "../tests/_harness.ts";
+import {
+  cliCommand,
+  makeSandbox,
+  type Sandbox,
+  startDaemon,
+  waitForPing,
+} from "../tests/_harness.ts";
+import { benchJobs } from "./jobs_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -111,8 +118,27 @@ async function wallTimes(
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
+/** The sections, runnable one at a time: `deno task bench jobs`. */
+const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
+  rpc: benchRpc,
+  jobs: benchJobs,
+};
+
 async function main(): Promise<void> {
-  await using box = await makeSandbox();
+  const chosen = Deno.args.length ? Deno.args : Object.keys(SECTIONS);
+  for (const name of chosen) {
+    const section = SECTIONS[name];
+    if (!section) {
+      throw new Error(
+        `Unknown bench section "${name}": expected ${Object.keys(SECTIONS).join(" or ")}`,
+      );
+    }
+    await using box = await makeSandbox();
+    await section(box);
+  }
+}
+
+async function benchRpc(box: Sandbox): Promise<void> {
   say(
     `crystalmath-server benchmark${
       QUICK ? " (quick)" : ""

@@ -158,3 +158,46 @@ Deno.test("CLI service install writes a systemd user unit that runs serve", asyn
   assert.equal((await runCli(["service", "uninstall"], { env: box.env })).code, 0);
   assert.equal(await Deno.lstat(unit).then(() => true, () => false), false);
 });
+
+Deno.test("CLI submits a deck from a file with input=@file and follows the job to completion", async () => {
+  await using box = await makeSandbox();
+  const fake = new URL("../fixtures/fake_crystal/crystal", import.meta.url).pathname;
+  const env = { ...box.env, CRYSTALMATH_CRYSTAL_EXECUTABLE: fake };
+  const cli = (...args: string[]) => runCli(args, { env });
+  const deck = join(box.dir, "mgo.d12");
+  await Deno.writeTextFile(
+    deck,
+    "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\nBASISSET\nPOB-TZVP\nSHRINK\n8 8\nEND\n",
+  );
+  try {
+    const submitted = await cli(
+      "call",
+      "jobs.submit",
+      "name=mgo",
+      `input=@${deck}`,
+      'tags=["cli"]',
+      "--json",
+    );
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const { pk } = JSON.parse(submitted.stdout);
+    let state = "";
+    for (let i = 0; i < 100 && state !== "completed"; i++) {
+      state = JSON.parse((await cli("call", "jobs.get", `pk=${pk}`, "--json")).stdout).state;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(state, "completed");
+    const log = await cli("call", "jobs.log", `pk=${pk}`, "tail_lines=1", "--json");
+    assert.match(JSON.parse(log.stdout).lines[0], /TERMINATION/);
+    const missing = await cli("call", "jobs.get", "pk=999");
+    assert.equal(missing.code, 4);
+    assert.match(missing.stderr, /Job 999 does not exist/);
+    const cancelDone = await cli("call", "jobs.cancel", `pk=${pk}`);
+    assert.equal(cancelDone.code, 5);
+    await Deno.writeTextFile(deck, "Title\nCRYSTAL\n0 0 0\nabc\n");
+    const bad = await cli("call", "jobs.submit", "name=bad", `input=@${deck}`);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /line 4: expected a space group number/);
+  } finally {
+    await cli("stop");
+  }
+});

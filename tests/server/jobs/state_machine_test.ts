@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import {
+  canTransition,
+  isTerminal,
+  JOB_STATES,
+  type JobState,
+} from "../../../server/jobs/state_machine.ts";
+
+Deno.test("canTransition() allows the lifecycle and refuses leaving a terminal state", () => {
+  const allowed: [JobState, JobState][] = [
+    ["created", "queued"],
+    ["queued", "running"],
+    ["running", "completed"],
+    ["running", "failed"],
+    ["running", "cancelled"],
+    ["queued", "cancelled"],
+    ["unknown", "running"],
+    ["submitted", "queued"],
+  ];
+  for (const [from, to] of allowed) assert.ok(canTransition(from, to), `${from} → ${to}`);
+  const refused: [JobState, JobState][] = [
+    ["completed", "running"],
+    ["failed", "queued"],
+    ["cancelled", "completed"],
+    ["running", "queued"],
+    ["running", "created"],
+    ["queued", "completed"],
+  ];
+  for (const [from, to] of refused) assert.ok(!canTransition(from, to), `${from} → ${to}`);
+  for (const state of JOB_STATES) {
+    if (isTerminal(state)) {
+      for (const to of JOB_STATES) assert.ok(!canTransition(state, to), `${state} → ${to}`);
+    }
+  }
+});
