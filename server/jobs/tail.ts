@@ -16,6 +16,23 @@ export interface Tail {
 
 const BLOCK = 64 * 1024;
 
+/** Reads `length` bytes from `position` (fewer only at the end of the file). */
+export async function readRange(
+  file: Deno.FsFile,
+  position: number,
+  length: number,
+): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
+  await file.seek(position, Deno.SeekMode.Start);
+  let read = 0;
+  while (read < length) {
+    const n = await file.read(buffer.subarray(read));
+    if (n === null) break;
+    read += n;
+  }
+  return buffer.subarray(0, read);
+}
+
 /** Reads the last `count` lines of `path`, scanning backwards in 64 KiB blocks. */
 export async function tailLines(path: string, count: number): Promise<Tail> {
   using file = await Deno.open(path, { read: true });
@@ -27,14 +44,7 @@ export async function tailLines(path: string, count: number): Promise<Tail> {
   while (position > 0 && newlines <= count) {
     const length = Math.min(BLOCK, position);
     position -= length;
-    const block = new Uint8Array(length);
-    await file.seek(position, Deno.SeekMode.Start);
-    let read = 0;
-    while (read < length) {
-      const n = await file.read(block.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
+    const block = await readRange(file, position, length);
     for (const byte of block) if (byte === 10) newlines++;
     blocks.unshift(block);
   }

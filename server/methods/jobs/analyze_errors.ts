@@ -3,6 +3,7 @@ import { z } from "zod";
 import { analyzeCrystalOutput } from "../../crystal/error_analysis.ts";
 import { getJob } from "../../db/jobs.ts";
 import { phaseFiles } from "../../jobs/local_runner.ts";
+import { readRange } from "../../jobs/tail.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { NotFoundError } from "../../rpc/errors.ts";
 import type { MethodContext } from "../context.ts";
@@ -15,15 +16,7 @@ async function readTail(path: string, bytes: number): Promise<string> {
   using file = await Deno.open(path, { read: true });
   const size = (await file.stat()).size;
   const start = Math.max(0, size - bytes);
-  await file.seek(start, Deno.SeekMode.Start);
-  const buffer = new Uint8Array(size - start);
-  let read = 0;
-  while (read < buffer.length) {
-    const n = await file.read(buffer.subarray(read));
-    if (n === null) break;
-    read += n;
-  }
-  const text = new TextDecoder().decode(buffer.subarray(0, read));
+  const text = new TextDecoder().decode(await readRange(file, start, size - start));
   // Drop a partial first line when the read starts mid-file.
   return start > 0 ? text.slice(text.indexOf("\n") + 1) : text;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { getJob } from "../../db/jobs.ts";
 import { resolveJobFile } from "../../jobs/job_dir.ts";
+import { readRange } from "../../jobs/tail.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { NotFoundError } from "../../rpc/errors.ts";
 import type { MethodContext } from "../context.ts";
@@ -46,14 +47,8 @@ export const getOutputFile = defineMethod({
     const path = await resolveJobFile(row.work_dir, params.name);
     using file = await Deno.open(path, { read: true });
     const size = (await file.stat()).size;
-    const buffer = new Uint8Array(Math.min(size, params.max_bytes));
-    let read = 0;
-    while (read < buffer.length) {
-      const n = await file.read(buffer.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    const bytes = buffer.subarray(0, read);
+    const bytes = await readRange(file, 0, Math.min(size, params.max_bytes));
+    const read = bytes.length;
     const isBinary = bytes.subarray(0, SNIFF_BYTES).includes(0);
     return {
       name: params.name,
