@@ -20,7 +20,7 @@ import type { Database } from "../db/open.ts";
 import type { Logger } from "../log.ts";
 import type { Clock } from "../methods/context.ts";
 import { abortableSleep } from "../abortable_sleep.ts";
-import { InvalidStateError } from "../rpc/errors.ts";
+import { InvalidStateError, RpcError } from "../rpc/errors.ts";
 import { isTerminal } from "./state_machine.ts";
 import { INPUT_FILE, prepareJobDir, PROPERTIES_INPUT_FILE } from "./job_dir.ts";
 import { followOutput, type OutputFollower } from "./output_follower.ts";
@@ -138,7 +138,22 @@ export class LocalRunner implements AsyncDisposable {
 
   /** Writes a new job's directory and queues it. */
   async submit(row: JobRow): Promise<JobRow> {
-    await this.#prepare(row);
+    try {
+      await this.#prepare(row);
+    } catch (error) {
+      // Never leave a job in `created` behind a failed write: it fails, with the reason.
+      const reason = `could not write its directory: ${(error as Error).message}`;
+      transitionJob(this.#deps.db, row.pk, "failed", {
+        at: this.#now(),
+        reason,
+        fields: { error_snippet: reason },
+      });
+      throw new RpcError(
+        "server_error",
+        `Cannot prepare job ${row.pk}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     const queued = transitionJob(this.#deps.db, row.pk, "queued", {
       at: this.#now(),
       reason: "waiting for a slot",

@@ -288,6 +288,12 @@ Deno.test("a .d3 runs with properties after the SCF, and restart_from seeds fort
   const second = await waitForState(client, restarted.pk, ["completed"]);
   const copied = await Deno.readTextFile(join(String(second.work_dir), "fort.20"));
   assert.equal(copied, "fake wave function\n");
+  const broken = await submit(client, { name: "broken", input: deck("MgO [error]") });
+  await waitForState(client, broken.pk, ["failed"]);
+  await assert.rejects(
+    submit(client, { name: "from-broken", input: deck("MgO"), restart_from: broken.pk }),
+    (e) => e instanceof ServerError && e.code === -32006 && /has none of fort.9/.test(e.message),
+  );
 });
 
 Deno.test("jobs.delete refuses a running job and removes a finished one with its files", async () => {

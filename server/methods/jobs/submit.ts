@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DeckSyntaxError, parsePropertiesDeck, validateDeck } from "../../crystal/deck.ts";
 import { getJob, insertJob, updateJob } from "../../db/jobs.ts";
-import { jobDirPath, slugOf } from "../../jobs/job_dir.ts";
+import { jobDirPath, RESTART_FILES, slugOf } from "../../jobs/job_dir.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { CrystalInputInvalidError, InvalidStateError } from "../../rpc/errors.ts";
 import type { MethodContext } from "../context.ts";
@@ -19,6 +19,14 @@ async function readDeckFile(path: string): Promise<string> {
       { cause },
     );
   }
+}
+
+async function presentFiles(dir: string, names: readonly string[]): Promise<string[]> {
+  const present: string[] = [];
+  for (const name of names) {
+    if (await Deno.stat(`${dir}/${name}`).then((i) => i.isFile, () => false)) present.push(name);
+  }
+  return present;
 }
 
 /** `jobs.submit`: validate a CRYSTAL deck, record the job and queue it on this machine. */
@@ -99,8 +107,16 @@ export const submit = defineMethod({
     }
     if (params.restart_from !== undefined) {
       const source = getJob(ctx.db, params.restart_from);
-      if (source.work_dir === null) {
-        throw new InvalidStateError(`Cannot restart from job ${source.pk}: it has no directory`);
+      const present = source.work_dir === null
+        ? []
+        : await presentFiles(source.work_dir, RESTART_FILES);
+      if (present.length === 0) {
+        throw new InvalidStateError(
+          `Cannot restart from job ${source.pk}: its directory has none of ${
+            RESTART_FILES.join(", ")
+          }`,
+          { data: { pk: source.pk, state: source.state } },
+        );
       }
     }
     const at = ctx.clock.now().toISOString();
