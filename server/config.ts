@@ -13,7 +13,12 @@ import {
   resolveLogPath,
   resolveSocketPath,
 } from "../common/paths.ts";
-import { type CrystalSettings, type LocalSettings, resolveFileSettings } from "./config_file.ts";
+import {
+  type CrystalSettings,
+  type LocalSettings,
+  resolveFileSettings,
+  type SlurmSettings,
+} from "./config_file.ts";
 
 /** Everything the daemon needs to know, resolved. */
 export interface Config {
@@ -39,6 +44,9 @@ export interface Config {
   /** The config file that was (or would have been) read. */
   configPath: string;
   crystal: CrystalSettings;
+  slurm: SlurmSettings;
+  /** What the SSH layer needs from the environment. */
+  ssh: { home: string; localUser: string; agentSocket: string | null };
   local: LocalSettings & {
     /** How long a cancelled job gets after SIGTERM before SIGKILL. */
     cancelGraceMs: number;
@@ -89,6 +97,12 @@ export function resolveConfig(
     dataDir: resolveDataDir(facts),
     configPath,
     crystal: settings.crystal,
+    slurm: settings.slurm,
+    ssh: {
+      home: facts.env.HOME ?? "/",
+      localUser: facts.env.USER ?? facts.env.LOGNAME ?? "root",
+      agentSocket: facts.env.SSH_AUTH_SOCK || null,
+    },
     local: { ...settings.local, cancelGraceMs: 5000, pollMs: 2000 },
   };
 }

@@ -12,6 +12,9 @@
  *
  * [local]
  * max_concurrent = 1
+ *
+ * [slurm]
+ * poll_interval_s = 30
  * ```
  *
  * @module
@@ -29,6 +32,9 @@ const FILE_SCHEMA = z.strictObject({
   }).optional(),
   local: z.strictObject({
     max_concurrent: z.number().int().min(1).max(1024).optional(),
+  }).optional(),
+  slurm: z.strictObject({
+    poll_interval_s: z.number().min(0.1).max(3600).optional(),
   }).optional(),
 });
 
@@ -51,6 +57,12 @@ export interface LocalSettings {
   maxConcurrent: number;
 }
 
+/** Settings of the SLURM tracker. */
+export interface SlurmSettings {
+  /** How often each cluster with active jobs is polled. */
+  pollIntervalMs: number;
+}
+
 /** Environment variables that override the file, by setting. */
 const ENV = {
   executable: "CRYSTALMATH_CRYSTAL_EXECUTABLE",
@@ -59,6 +71,7 @@ const ENV = {
   properties: "CRYSTALMATH_PROPERTIES_EXECUTABLE",
   parallelProperties: "CRYSTALMATH_PARALLEL_PROPERTIES_EXECUTABLE",
   maxConcurrent: "CRYSTALMATH_LOCAL_MAX_CONCURRENT",
+  pollInterval: "CRYSTALMATH_SLURM_POLL_S",
 } as const;
 
 /** Bare program names are looked up in CRY23_EXEDIR when it is set, as CRYSTAL's own scripts do. */
@@ -74,7 +87,7 @@ function inExeDir(name: string, exeDir: string | undefined): string {
 export function resolveFileSettings(
   file: { path: string; text: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
-): { crystal: CrystalSettings; local: LocalSettings } {
+): { crystal: CrystalSettings; local: LocalSettings; slurm: SlurmSettings } {
   let data: z.infer<typeof FILE_SCHEMA> = {};
   if (file.text !== undefined) {
     let raw: unknown;
@@ -109,6 +122,11 @@ export function resolveFileSettings(
       `Invalid ${ENV.maxConcurrent} "${maxText}": expected a whole number of at least 1`,
     );
   }
+  const pollText = env[ENV.pollInterval];
+  const poll = pollText === undefined ? data.slurm?.poll_interval_s ?? 30 : Number(pollText);
+  if (!Number.isFinite(poll) || poll < 0.1) {
+    throw new Error(`Invalid ${ENV.pollInterval} "${pollText}": expected seconds, at least 0.1`);
+  }
   const mpirun = pick("mpirun", data.crystal?.mpirun, "mpirun -np {ranks}").trim().split(/\s+/);
   return {
     crystal: {
@@ -125,5 +143,6 @@ export function resolveFileSettings(
       ),
     },
     local: { maxConcurrent: max },
+    slurm: { pollIntervalMs: poll * 1000 },
   };
 }

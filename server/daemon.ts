@@ -8,6 +8,8 @@ import { VERSION } from "../common/version.ts";
 import type { Config } from "./config.ts";
 import { Database } from "./db/open.ts";
 import { LocalRunner } from "./jobs/local_runner.ts";
+import { SlurmRunner } from "./jobs/slurm_runner.ts";
+import { SshPool } from "./ssh/pool.ts";
 import type { Logger } from "./log.ts";
 import type { Clock, DaemonStatus, MethodContext } from "./methods/context.ts";
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
@@ -33,6 +35,8 @@ export class Daemon implements AsyncDisposable {
   readonly #lock: PidLock;
   readonly #db: Database;
   readonly #local: LocalRunner;
+  readonly #remote: SlurmRunner;
+  readonly #ssh: SshPool;
   readonly #listener: Deno.UnixListener;
   readonly #dispatcher: Dispatcher;
   readonly #openrpc: OpenRpcDocument;
@@ -55,15 +59,31 @@ export class Daemon implements AsyncDisposable {
     const lock = acquirePidLock(pidFilePath(config.socketPath), config.socketPath);
     let db: Database | undefined;
     let local: LocalRunner | undefined;
+    let ssh: SshPool | undefined;
+    let remote: SlurmRunner | undefined;
     try {
       db = Database.open(config.dbPath);
       const clock = deps.clock ?? SYSTEM_CLOCK;
       local = new LocalRunner({ db, log: deps.log, clock, config });
+      ssh = new SshPool({ ...config.ssh, log: deps.log });
+      remote = new SlurmRunner({ db, log: deps.log, clock, config, ssh });
       // Before listening: a request must not queue work while runs are still being adopted.
       await local.start();
+      remote.start();
       const listener = await listenUnix(config.socketPath);
-      return new Daemon({ config, deps: { ...deps, clock }, lock, db, local, listener });
+      return new Daemon({
+        config,
+        deps: { ...deps, clock },
+        lock,
+        db,
+        local,
+        remote,
+        ssh,
+        listener,
+      });
     } catch (error) {
+      await remote?.[Symbol.asyncDispose]();
+      await ssh?.[Symbol.asyncDispose]();
       await local?.[Symbol.asyncDispose]();
       db?.close();
       lock.release();
@@ -79,10 +99,14 @@ export class Daemon implements AsyncDisposable {
       lock: PidLock;
       db: Database;
       local: LocalRunner;
+      remote: SlurmRunner;
+      ssh: SshPool;
       listener: Deno.UnixListener;
     },
   ) {
     this.#local = parts.local;
+    this.#remote = parts.remote;
+    this.#ssh = parts.ssh;
     this.#config = parts.config;
     this.#log = parts.deps.log;
     this.#clock = parts.deps.clock ?? SYSTEM_CLOCK;
@@ -101,6 +125,8 @@ export class Daemon implements AsyncDisposable {
         clock: this.#clock,
         config: this.#config,
         local: this.#local,
+        remote: this.#remote,
+        ssh: this.#ssh,
         daemon: {
           status: () => this.status(),
           requestShutdown: (reason) => setTimeout(() => void this.shutdown(reason), 0),
@@ -208,7 +234,7 @@ export class Daemon implements AsyncDisposable {
     if (this.#talkingConnections > 0 || this.#activeRequests > 0) return;
     this.#idleTimer = setTimeout(() => {
       // Queued and running local jobs need a daemon to start them and record how they end.
-      if (this.#local.hasWork()) this.#armIdleTimer();
+      if (this.#local.hasWork() || this.#remote.hasWork()) this.#armIdleTimer();
       else void this.shutdown("inactivity timeout");
     }, timeout);
   }
@@ -244,6 +270,8 @@ export class Daemon implements AsyncDisposable {
     }
     for (const controller of this.#connections.values()) controller.abort();
     await Promise.allSettled([...this.#connections.keys()]);
+    await this.#remote[Symbol.asyncDispose]();
+    await this.#ssh[Symbol.asyncDispose]();
     await this.#local[Symbol.asyncDispose]();
     this.#db.close();
     try {

@@ -37,6 +37,13 @@ export interface JobRow {
   state_reason: string | null;
   output_name: string | null;
   final_energy: number | null;
+  slurm_job_id: string | null;
+  remote_dir: string | null;
+  depends_on_json: string;
+  /** Where a remote submission stands: prepared, uploaded, submitting, submitted, fetched. */
+  submit_step: string | null;
+  /** The scheduler's own state word, as last seen (PENDING, RUNNING, ...). */
+  remote_state: string | null;
 }
 
 /** What a new job needs. */
@@ -53,6 +60,7 @@ export interface NewJob {
   tags: readonly string[];
   resources: Record<string, unknown>;
   output_name: string;
+  depends_on?: readonly number[];
   at: string;
 }
 
@@ -71,6 +79,10 @@ export type JobUpdate = Partial<
     | "phase"
     | "state_reason"
     | "final_energy"
+    | "slurm_job_id"
+    | "remote_dir"
+    | "submit_step"
+    | "remote_state"
   >
 >;
 
@@ -86,6 +98,10 @@ const UPDATABLE = new Set<string>([
   "phase",
   "state_reason",
   "final_energy",
+  "slurm_job_id",
+  "remote_dir",
+  "submit_step",
+  "remote_state",
 ]);
 
 /** Inserts a job and returns its row. */
@@ -93,8 +109,8 @@ export function insertJob(db: Database, job: NewJob): JobRow {
   return db.transaction((c) => {
     const row = c.prepare(
       `INSERT INTO jobs (uuid, name, state, dft_code, runner_type, cluster_id, input, properties_input,
-         restart_from, tags_json, resources_json, output_name, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+         restart_from, tags_json, resources_json, output_name, depends_on_json, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     ).get(
       job.uuid,
       job.name,
@@ -108,6 +124,7 @@ export function insertJob(db: Database, job: NewJob): JobRow {
       JSON.stringify(job.tags),
       JSON.stringify(job.resources),
       job.output_name,
+      JSON.stringify(job.depends_on ?? []),
       job.at,
       job.at,
     ) as unknown as JobRow;
@@ -257,6 +274,27 @@ export function jobEvents(
       at: string;
       reason: string | null;
     }[];
+}
+
+/** Active remote jobs of one cluster (or of every cluster), oldest first. */
+export function activeRemoteJobs(db: Database, clusterId?: number): JobRow[] {
+  const sql =
+    "SELECT * FROM jobs WHERE runner_type = 'slurm' AND state IN ('created', 'submitted', 'queued', " +
+    `'running', 'unknown')${clusterId === undefined ? "" : " AND cluster_id = ?"} ORDER BY pk`;
+  const statement = db.connection.prepare(sql);
+  return (clusterId === undefined
+    ? statement.all()
+    : statement.all(clusterId)) as unknown as JobRow[];
+}
+
+/** The job tracking a SLURM job on a cluster, if any. */
+export function findJobBySlurmId(
+  db: Database,
+  clusterId: number,
+  slurmJobId: string,
+): JobRow | undefined {
+  return db.connection.prepare("SELECT * FROM jobs WHERE cluster_id = ? AND slurm_job_id = ?")
+    .get(clusterId, slurmJobId) as JobRow | undefined;
 }
 
 /** Deletes a job and its events. */

@@ -122,6 +122,18 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    description: "remote jobs: SLURM id, remote directory, submission step and dependencies",
+    sql: `
+      ALTER TABLE jobs ADD COLUMN slurm_job_id TEXT;
+      ALTER TABLE jobs ADD COLUMN remote_dir TEXT;
+      ALTER TABLE jobs ADD COLUMN depends_on_json TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE jobs ADD COLUMN submit_step TEXT;
+      ALTER TABLE jobs ADD COLUMN remote_state TEXT;
+      CREATE INDEX jobs_cluster_slurm ON jobs (cluster_id, slurm_job_id);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -162,10 +162,18 @@ export class LocalRunner implements AsyncDisposable {
     return findJob(this.#deps.db, row.pk) ?? queued;
   }
 
+  /** Writes a job's local directory (for a remote job: the copy its inputs are uploaded from). */
+  async prepare(row: JobRow): Promise<JobRow> {
+    await this.#prepare(row);
+    return getJob(this.#deps.db, row.pk);
+  }
+
   async #prepare(row: JobRow): Promise<void> {
-    const restartDir = row.restart_from === null
+    const source = row.restart_from === null ? null : getJob(this.#deps.db, row.restart_from);
+    // A remote job's restart files stay on its cluster; the SLURM runner copies them there.
+    const restartDir = source === null || source.remote_dir !== null || row.runner_type !== "local"
       ? null
-      : getJob(this.#deps.db, row.restart_from).work_dir;
+      : source.work_dir;
     await prepareJobDir(row.work_dir!, {
       input: row.input,
       propertiesInput: row.properties_input,

@@ -35,7 +35,8 @@ export const ACTIVE_STATES: readonly JobState[] = [
 const NEXT: Record<JobState, readonly JobState[]> = {
   created: ["queued", "submitted", "running", "failed", "cancelled"],
   submitted: ["queued", "running", "completed", "failed", "cancelled", "unknown"],
-  queued: ["submitted", "running", "failed", "cancelled", "unknown"],
+  // A remote job can start and end between two polls: queued → completed is seen directly.
+  queued: ["submitted", "running", "completed", "failed", "cancelled", "unknown"],
   running: ["completed", "failed", "cancelled", "unknown"],
   unknown: ["queued", "running", "completed", "failed", "cancelled"],
   completed: [],

@@ -6,6 +6,8 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../db/open.ts";
 import type { LocalRunner } from "../jobs/local_runner.ts";
+import type { SlurmRunner } from "../jobs/slurm_runner.ts";
+import type { SshPool } from "../ssh/pool.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../rpc/define_method.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
@@ -45,4 +47,8 @@ export interface MethodContext extends RequestContext {
   daemon: DaemonControl;
   /** Runs jobs on this machine. */
   local: LocalRunner;
+  /** Submits and tracks jobs on SLURM clusters. */
+  remote: SlurmRunner;
+  /** Pooled SSH connections, one per cluster. */
+  ssh: SshPool;
 }

@@ -7,6 +7,17 @@
 import type { z } from "zod";
 import { VERSION } from "../../common/version.ts";
 import { buildOpenRpcDocument, type OpenRpcDocument } from "../rpc/openrpc.ts";
+import { create as createCluster } from "./clusters/create.ts";
+import { remove as removeCluster } from "./clusters/delete.ts";
+import { get as getCluster } from "./clusters/get.ts";
+import { list as listClusters } from "./clusters/list.ts";
+import { test as testCluster } from "./clusters/test.ts";
+import { trustHostKey } from "./clusters/trust_host_key.ts";
+import { update as updateCluster } from "./clusters/update.ts";
+import { adopt } from "./slurm/adopt.ts";
+import { cancel as slurmCancel } from "./slurm/cancel.ts";
+import { queue } from "./slurm/queue.ts";
+import { sync } from "./slurm/sync.ts";
 import { analyzeErrors } from "./jobs/analyze_errors.ts";
 import { cancel } from "./jobs/cancel.ts";
 import { remove } from "./jobs/delete.ts";
@@ -36,6 +47,17 @@ export const METHODS = [
   remove,
   analyzeErrors,
   getOutputFile,
+  createCluster,
+  listClusters,
+  getCluster,
+  updateCluster,
+  removeCluster,
+  testCluster,
+  trustHostKey,
+  queue,
+  slurmCancel,
+  adopt,
+  sync,
 ] as const;
 
 /** The registry's type, for inference. */

@@ -77,7 +77,8 @@ function namedParams(def: MethodDef, params: unknown): Record<string, unknown> {
   return named;
 }
 
-function validationError(def: MethodDef, error: z.ZodError): RpcError {
+/** The -32602 error for params of `method` that fail their schema, with the issues in data. */
+export function invalidParamsError(method: string, error: z.ZodError): RpcError {
   const issues = error.issues.map((issue) => ({
     path: issue.path.map(String).join("."),
     code: issue.code,
@@ -87,7 +88,7 @@ function validationError(def: MethodDef, error: z.ZodError): RpcError {
   const where = first?.path ? `${first.path}: ` : "";
   return new RpcError(
     "invalid_params",
-    `Invalid params for "${def.name}": ${where}${first?.message}`,
+    `Invalid params for "${method}": ${where}${first?.message}`,
     {
       data: { issues },
     },
@@ -116,7 +117,7 @@ export function createDispatcher<C extends RequestContext>(
     session: Session,
   ): Promise<unknown> {
     const parsed = def.params.safeParse(namedParams(def, params));
-    if (!parsed.success) throw validationError(def, parsed.error);
+    if (!parsed.success) throw invalidParamsError(def.name, parsed.error);
     const controller = new AbortController();
     const key = typeof id === "string" || typeof id === "number" ? idKey(id) : undefined;
     if (key !== undefined) session.inflight.set(key, controller);

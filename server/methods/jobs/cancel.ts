@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { getJob } from "../../db/jobs.ts";
 import { JOB_STATES } from "../../jobs/state_machine.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
@@ -9,7 +10,8 @@ export const cancel = defineMethod({
   name: "jobs.cancel",
   summary: "Cancel a queued or running job",
   description:
-    "A queued job is cancelled at once. A running one gets SIGTERM on its whole process " +
+    "A remote job is cancelled with scancel. A queued local job is cancelled at once; a running " +
+    "one gets SIGTERM on its whole process " +
     "group (launcher and MPI ranks), then SIGKILL after a grace period; the call returns once no " +
     "process of the job is left. Cancelling a finished job is an invalid_state error.",
   params: z.strictObject({ pk: PK }),
@@ -17,14 +19,17 @@ export const cancel = defineMethod({
     cancelled: z.boolean().describe("True when the job was cancelled by this call"),
     state: z.enum(JOB_STATES).describe("The job's state now"),
   }),
-  errors: ["not_found", "invalid_state"],
+  errors: ["not_found", "invalid_state", "ssh_failed", "slurm_rejected"],
   examples: [{
     name: "cancel",
     params: { pk: 4 },
     result: { cancelled: true, state: "cancelled" },
   }],
   async handler(params, ctx: MethodContext) {
-    const row = await ctx.local.cancel(params.pk);
+    const job = getJob(ctx.db, params.pk);
+    const row = job.runner_type === "slurm"
+      ? await ctx.remote.cancel(job.pk, ctx.signal)
+      : await ctx.local.cancel(job.pk);
     return { cancelled: true, state: row.state };
   },
 });

@@ -35,6 +35,14 @@ export const remove = defineMethod({
         },
       );
     }
+    if (row.runner_type === "slurm" && (row.state === "queued" || row.state === "created")) {
+      throw new InvalidStateError(
+        `Cannot delete job ${row.pk}: it is ${row.state} for SLURM; cancel it first`,
+        {
+          data: { pk: row.pk, state: row.state },
+        },
+      );
+    }
     if (row.state === "queued" || row.state === "created") await ctx.local.cancel(row.pk);
     let removed = false;
     const jobsRoot = `${ctx.config.dataDir}/jobs/`;

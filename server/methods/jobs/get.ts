@@ -24,6 +24,10 @@ export const get = defineMethod({
     state_reason: z.string().nullable().describe("Why the job is in its state"),
     exit_code: z.number().int().nullable().describe("Exit code of the last program run"),
     pid: z.number().int().nullable().describe("Process group of the (last) run on this machine"),
+    slurm_job_id: z.string().nullable().describe("SLURM job id of a remote job"),
+    remote_dir: z.string().nullable().describe("The job's directory on its cluster"),
+    remote_state: z.string().nullable().describe("SLURM's own state word, as last seen"),
+    depends_on: z.array(z.number().int()).describe("Jobs this one waits for"),
     files: z.array(z.strictObject({
       name: z.string(),
       size: z.number().int(),
@@ -76,6 +80,10 @@ export const get = defineMethod({
       state_reason: "waiting for a slot",
       exit_code: null,
       pid: null,
+      slurm_job_id: null,
+      remote_dir: null,
+      remote_state: null,
+      depends_on: [],
       files: [{ name: "INPUT", size: 120, mtime: "2026-01-01T12:00:00.000Z" }],
       history: [
         {
@@ -110,6 +118,10 @@ export const get = defineMethod({
       state_reason: row.state_reason,
       exit_code: row.exit_code,
       pid: row.pid,
+      slurm_job_id: row.slurm_job_id,
+      remote_dir: row.remote_dir,
+      remote_state: row.remote_state,
+      depends_on: JSON.parse(row.depends_on_json) as number[],
       files: row.work_dir ? await listJobFiles(row.work_dir) : [],
       history: jobEvents(ctx.db, row.pk),
     };

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { getJob } from "../../db/jobs.ts";
 import { phaseFiles } from "../../jobs/local_runner.ts";
+import { isTerminal } from "../../jobs/state_machine.ts";
 import { tailLines } from "../../jobs/tail.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { NotFoundError } from "../../rpc/errors.ts";
@@ -28,7 +29,7 @@ export const log = defineMethod({
     size_bytes: z.number().int().describe("Its size"),
     truncated: z.boolean().describe("True when the file has more lines than returned"),
   }),
-  errors: ["not_found"],
+  errors: ["not_found", "invalid_state", "ssh_failed"],
   examples: [{
     name: "last two lines",
     params: { pk: 1, tail_lines: 2 },
@@ -48,6 +49,10 @@ export const log = defineMethod({
     const files = phaseFiles(name, params.stream === "properties" ? "properties" : "crystal");
     const file = params.stream === "err" ? files.stderr : files.stdout;
     if (row.work_dir === null) throw new NotFoundError(`Job ${row.pk} has no directory yet`);
+    // A remote job that has not finished has its output on the cluster: read it there.
+    if (row.runner_type === "slurm" && row.remote_dir !== null && !isTerminal(row.state)) {
+      return await ctx.remote.tail(row, file, params.tail_lines, ctx.signal);
+    }
     const path = join(row.work_dir, file);
     try {
       return { ...await tailLines(path, params.tail_lines), path };

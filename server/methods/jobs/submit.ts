@@ -1,11 +1,15 @@
 import { z } from "zod";
+import { type Cluster, CLUSTER_FIELDS, clusterOf } from "../../clusters/cluster.ts";
 import { DeckSyntaxError, parsePropertiesDeck, validateDeck } from "../../crystal/deck.ts";
+import { getCluster } from "../../db/clusters.ts";
 import { getJob, insertJob, updateJob } from "../../db/jobs.ts";
 import { jobDirPath, RESTART_FILES, slugOf } from "../../jobs/job_dir.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { CrystalInputInvalidError, InvalidStateError } from "../../rpc/errors.ts";
 import type { MethodContext } from "../context.ts";
 import { JOB_STATUS } from "./_shapes.ts";
+
+const SLURM_RESOURCES = CLUSTER_FIELDS.default_resources.unwrap().shape;
 
 async function readDeckFile(path: string): Promise<string> {
   if (!path.startsWith("/")) {
@@ -29,15 +33,93 @@ async function presentFiles(dir: string, names: readonly string[]): Promise<stri
   return present;
 }
 
-/** `jobs.submit`: validate a CRYSTAL deck, record the job and queue it on this machine. */
+/** Checks the inputs a job reads: the deck, the .d3 and the job it restarts from. */
+async function checkInputs(
+  input: string,
+  params: { properties_input?: string | undefined; restart_from?: number | undefined },
+  ctx: MethodContext,
+): Promise<void> {
+  const deck = validateDeck(input);
+  if (!deck.ok) {
+    throw new CrystalInputInvalidError(`Invalid CRYSTAL input: line ${deck.line}: ${deck.reason}`, {
+      data: { line: deck.line, reason: deck.reason },
+    });
+  }
+  if (params.properties_input !== undefined) {
+    try {
+      parsePropertiesDeck(params.properties_input);
+    } catch (error) {
+      if (!(error instanceof DeckSyntaxError)) throw error;
+      throw new CrystalInputInvalidError(
+        `Invalid properties input: line ${error.line}: ${error.reason}`,
+        {
+          data: { line: error.line, reason: error.reason, file: "properties_input" },
+        },
+      );
+    }
+  }
+  if (params.restart_from !== undefined) {
+    const source = getJob(ctx.db, params.restart_from);
+    const isRemote = source.remote_dir !== null;
+    const present = source.work_dir === null
+      ? []
+      : await presentFiles(source.work_dir, RESTART_FILES);
+    if (present.length === 0 && !isRemote) {
+      throw new InvalidStateError(
+        `Cannot restart from job ${source.pk}: its directory has none of ${
+          RESTART_FILES.join(", ")
+        }`,
+        { data: { pk: source.pk, state: source.state } },
+      );
+    }
+  }
+}
+
+/** The cluster of a slurm submission, after checking it and the dependencies. */
+function remoteCluster(
+  params: { cluster_id?: number | undefined; depends_on?: number[] | undefined },
+  ctx: MethodContext,
+): Cluster {
+  if (params.cluster_id === undefined) {
+    throw new CrystalInputInvalidError("Cannot submit with runner slurm: give cluster_id");
+  }
+  const cluster = clusterOf(getCluster(ctx.db, params.cluster_id));
+  if (cluster.cluster_type !== "slurm") {
+    throw new InvalidStateError(
+      `Cannot submit to cluster "${cluster.name}": it is an ssh cluster, not slurm`,
+    );
+  }
+  for (const pk of params.depends_on ?? []) {
+    const dep = getJob(ctx.db, pk);
+    if (dep.cluster_id !== cluster.id) {
+      throw new InvalidStateError(
+        `Cannot depend on job ${pk}: it is not on cluster "${cluster.name}"`,
+      );
+    }
+    if (dep.state === "failed" || dep.state === "cancelled") {
+      throw new InvalidStateError(`Cannot depend on job ${pk}: it already ended ${dep.state}`, {
+        data: { pk, state: dep.state },
+      });
+    }
+    if (dep.state !== "completed" && dep.slurm_job_id === null) {
+      throw new InvalidStateError(
+        `Cannot depend on job ${pk}: it has no SLURM id yet (${dep.state})`,
+      );
+    }
+  }
+  return cluster;
+}
+
+/** `jobs.submit`: validate a CRYSTAL deck, record the job and run it here or on a cluster. */
 export const submit = defineMethod({
   name: "jobs.submit",
-  summary: "Submit a CRYSTAL calculation",
-  description:
-    "Validates the .d12 deck (errors name the line), records the job, writes its directory " +
-    "(jobs/<pk>-<slug>/ under the data directory, with INPUT and INPUT.d3) and queues it. Give " +
-    "exactly one of `input` (the deck text) and `input_path` (an absolute path the daemon reads). " +
-    "Jobs beyond local.max_concurrent wait in the queue, first in first out.",
+  summary: "Submit a CRYSTAL calculation, here or to a SLURM cluster",
+  description: "Validates the .d12 deck (errors name the line), records the job and writes its " +
+    "directory (jobs/<pk>-<slug>/ under the data directory, with INPUT and INPUT.d3). Give exactly " +
+    "one of `input` (the deck text) and `input_path` (an absolute path the daemon reads). With " +
+    "runner local it is queued here (local.max_concurrent at a time, first in first out). With " +
+    "runner slurm and cluster_id it is uploaded and submitted with sbatch; depends_on makes it wait " +
+    "for other jobs on that cluster to succeed.",
   params: z.strictObject({
     name: z.string().trim().min(1).max(200).describe(
       "Job name, shown in listings; also names the output file",
@@ -46,14 +128,28 @@ export const submit = defineMethod({
     input_path: z.string().min(1).optional().describe(
       "Absolute path of a .d12 file, read by the daemon",
     ),
-    runner: z.enum(["local"]).default("local").describe("Where to run: local (this machine)"),
+    runner: z.enum(["local", "slurm"]).default("local").describe(
+      "Where to run: local (this machine) or slurm",
+    ),
+    cluster_id: z.number().int().positive().optional().describe("The cluster, for runner slurm"),
+    depends_on: z.array(z.number().int().positive()).max(64).optional()
+      .describe(
+        "pks of jobs on the same cluster that must succeed first (sbatch --dependency=afterok)",
+      ),
     dft_code: z.enum(["crystal"]).default("crystal").describe("The code: crystal"),
     resources: z.strictObject({
-      mpi_ranks: z.number().int().min(1).max(4096).optional().describe(
+      mpi_ranks: z.number().int().min(1).max(100_000).optional().describe(
         "MPI ranks; more than 1 runs Pcrystal",
       ),
-      omp_threads: z.number().int().min(1).max(1024).optional().describe("OMP_NUM_THREADS"),
-    }).optional().describe("Resources for the run"),
+      omp_threads: z.number().int().min(1).max(1024).optional().describe(
+        "OMP_NUM_THREADS (local runs)",
+      ),
+      nodes: SLURM_RESOURCES.nodes.describe("SLURM nodes"),
+      ntasks: SLURM_RESOURCES.ntasks.describe("SLURM tasks (MPI ranks)"),
+      cpus_per_task: SLURM_RESOURCES.cpus_per_task.describe("SLURM CPUs per task"),
+      time: SLURM_RESOURCES.time.describe("SLURM time limit, e.g. 24:00:00"),
+      mem: SLURM_RESOURCES.mem.describe("SLURM memory per node, e.g. 64G"),
+    }).optional().describe("Resources for the run; a cluster's default_resources fill the gaps"),
     properties_input: z.string().min(1).optional().describe(
       ".d3 deck, run with properties after a successful SCF",
     ),
@@ -68,7 +164,7 @@ export const submit = defineMethod({
     uuid: z.string().describe("Globally unique id"),
     state: JOB_STATUS.shape.state,
   }),
-  errors: ["invalid_input_file", "not_found", "invalid_state"],
+  errors: ["invalid_input_file", "not_found", "invalid_state", "ssh_failed", "slurm_rejected"],
   examples: [{
     name: "submit an MgO single point",
     params: {
@@ -82,43 +178,17 @@ export const submit = defineMethod({
     if ((params.input === undefined) === (params.input_path === undefined)) {
       throw new CrystalInputInvalidError("Cannot submit: give exactly one of input and input_path");
     }
-    const input = params.input ?? await readDeckFile(params.input_path!);
-    const deck = validateDeck(input);
-    if (!deck.ok) {
+    if (
+      params.runner === "local" &&
+      (params.cluster_id !== undefined || params.depends_on !== undefined)
+    ) {
       throw new CrystalInputInvalidError(
-        `Invalid CRYSTAL input: line ${deck.line}: ${deck.reason}`,
-        {
-          data: { line: deck.line, reason: deck.reason },
-        },
+        "Cannot submit: cluster_id and depends_on need runner slurm",
       );
     }
-    if (params.properties_input !== undefined) {
-      try {
-        parsePropertiesDeck(params.properties_input);
-      } catch (error) {
-        if (!(error instanceof DeckSyntaxError)) throw error;
-        throw new CrystalInputInvalidError(
-          `Invalid properties input: line ${error.line}: ${error.reason}`,
-          {
-            data: { line: error.line, reason: error.reason, file: "properties_input" },
-          },
-        );
-      }
-    }
-    if (params.restart_from !== undefined) {
-      const source = getJob(ctx.db, params.restart_from);
-      const present = source.work_dir === null
-        ? []
-        : await presentFiles(source.work_dir, RESTART_FILES);
-      if (present.length === 0) {
-        throw new InvalidStateError(
-          `Cannot restart from job ${source.pk}: its directory has none of ${
-            RESTART_FILES.join(", ")
-          }`,
-          { data: { pk: source.pk, state: source.state } },
-        );
-      }
-    }
+    const input = params.input ?? await readDeckFile(params.input_path!);
+    await checkInputs(input, params, ctx);
+    const cluster = params.runner === "slurm" ? remoteCluster(params, ctx) : null;
     const at = ctx.clock.now().toISOString();
     const row = insertJob(ctx.db, {
       uuid: crypto.randomUUID(),
@@ -126,18 +196,22 @@ export const submit = defineMethod({
       state: "created",
       dft_code: params.dft_code,
       runner_type: params.runner,
-      cluster_id: null,
+      cluster_id: cluster?.id ?? null,
       input,
       properties_input: params.properties_input ?? null,
       restart_from: params.restart_from ?? null,
       tags: params.tags ?? [],
       resources: params.resources ?? {},
       output_name: slugOf(params.name),
+      depends_on: params.depends_on ?? [],
       at,
     });
     const work_dir = jobDirPath(ctx.config.dataDir, row.pk, row.name);
     updateJob(ctx.db, row.pk, { work_dir }, at);
-    const queued = await ctx.local.submit({ ...row, work_dir });
-    return { pk: queued.pk, uuid: queued.uuid, state: queued.state };
+    const recorded = { ...row, work_dir };
+    const started = cluster === null
+      ? await ctx.local.submit(recorded)
+      : await ctx.remote.submit(await ctx.local.prepare(recorded), cluster);
+    return { pk: started.pk, uuid: started.uuid, state: started.state };
   },
 });

@@ -16,6 +16,7 @@ Deno.test("canTransition() allows the lifecycle and refuses leaving a terminal s
     ["queued", "cancelled"],
     ["unknown", "running"],
     ["submitted", "queued"],
+    ["queued", "completed"],
   ];
   for (const [from, to] of allowed) assert.ok(canTransition(from, to), `${from} → ${to}`);
   const refused: [JobState, JobState][] = [
@@ -24,7 +25,7 @@ Deno.test("canTransition() allows the lifecycle and refuses leaving a terminal s
     ["cancelled", "completed"],
     ["running", "queued"],
     ["running", "created"],
-    ["queued", "completed"],
+    ["queued", "created"],
   ];
   for (const [from, to] of refused) assert.ok(!canTransition(from, to), `${from} → ${to}`);
   for (const state of JOB_STATES) {
