@@ -406,6 +406,11 @@ export class SlurmRunner implements AsyncDisposable {
     const prepared = getJob(db, row.pk);
     try {
       await this.#upload(prepared, cluster);
+      if (!this.#hasSlot(cluster)) {
+        const waiting =
+          `waiting for a slot: max_concurrent ${cluster.max_concurrent} jobs are in SLURM on "${cluster.name}"`;
+        return transitionJob(db, row.pk, "queued", { at: this.#now(), reason: waiting });
+      }
       return await this.#sbatch(getJob(db, row.pk), cluster);
     } finally {
       this.#schedule(cluster.id, 1000);
@@ -517,6 +522,13 @@ export class SlurmRunner implements AsyncDisposable {
     });
   }
 
+  /** True while fewer than max_concurrent of this daemon's jobs are in SLURM on the cluster. */
+  #hasSlot(cluster: Cluster): boolean {
+    const inSlurm =
+      activeRemoteJobs(this.#deps.db, cluster.id).filter((j) => j.slurm_job_id !== null).length;
+    return inSlurm < cluster.max_concurrent;
+  }
+
   async #sbatch(row: JobRow, cluster: Cluster): Promise<JobRow> {
     const { db, ssh, log } = this.#deps;
     updateJob(db, row.pk, { submit_step: "submitting" }, this.#now());
@@ -577,7 +589,8 @@ export class SlurmRunner implements AsyncDisposable {
       return;
     }
     if (row.submit_step === "uploaded") {
-      await this.#sbatch(row, cluster);
+      // Waiting for a slot under the cluster's max_concurrent; oldest first (jobs come in pk order).
+      if (this.#hasSlot(cluster)) await this.#sbatch(row, cluster);
       return;
     }
     // "submitting": sbatch may have run. Its marker, then its name, say so.

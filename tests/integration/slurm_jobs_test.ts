@@ -462,3 +462,32 @@ clusterTest("an interrupted submission is found again, never submitted twice", a
     JSON.stringify(history),
   );
 });
+
+clusterTest(
+  "jobs beyond a cluster's max_concurrent wait in the daemon, not in SLURM",
+  async (cluster) => {
+    await using box = await makeSandbox();
+    await using _daemon = await setUp(cluster, box);
+    await using client = new SocketClient(box.socket);
+    const { id } = await addCluster(client, cluster, { max_concurrent: 1 });
+    const submit = (name: string, title: string) =>
+      client.request("jobs.submit", {
+        name,
+        input: deck(title),
+        runner: "slurm",
+        cluster_id: id,
+      }) as Promise<Job>;
+    const first = await submit("first", "F [slow]");
+    const second = await submit("second", "S");
+    assert.equal(first.state, "submitted");
+    assert.equal(second.state, "queued");
+    const waiting = await client.request("jobs.get", { pk: second.pk }) as Job;
+    assert.equal(waiting.slurm_job_id, null, "not given to SLURM yet");
+    assert.match(String(waiting.state_reason), /waiting for a slot: max_concurrent 1/);
+    const done = await jobState(client, second.pk, ["completed", "failed", "cancelled"]);
+    assert.equal(done.state, "completed");
+    const firstDone = await client.request("jobs.get", { pk: first.pk }) as Job;
+    assert.equal(firstDone.state, "completed");
+    assert.ok(Number(done.slurm_job_id) > Number(firstDone.slurm_job_id));
+  },
+);
