@@ -16,6 +16,7 @@ import {
   waitForPing,
 } from "../tests/_harness.ts";
 import { benchJobs } from "./jobs_bench.ts";
+import { benchSlurm } from "./slurm_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -122,6 +123,7 @@ const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   rpc: benchRpc,
   jobs: benchJobs,
+  slurm: benchSlurm,
 };
 
 async function main(): Promise<void> {

@@ -209,6 +209,10 @@ export class SlurmRunner implements AsyncDisposable {
   async #squeue(cluster: Cluster, ids: string[]): Promise<Map<string, QueueEntry>> {
     // A single purged id makes squeue fail; two copies of it make it succeed and omit it.
     const list = ids.length === 1 ? [ids[0]!, ids[0]!] : ids;
+    this.#deps.log.debug("Polling cluster with one squeue call", {
+      cluster: cluster.name,
+      jobs: ids.length,
+    });
     const result = await this.#deps.ssh.exec(
       sshTargetOf(cluster),
       ["squeue", "--noheader", "--states=all", `--jobs=${list.join(",")}`, "-o", SQUEUE_FORMAT],
