@@ -52,6 +52,8 @@ export const MARKER_FILE = ".sbatch_id";
 const FETCH_MAX_BYTES = 64 * 1024 * 1024;
 /** Never fetched: binary restart data that only matters on the cluster. */
 const KEEP_REMOTE = new Set(["fort.9", "fort.20", "fort.98"]);
+/** Transfers larger than this report their progress in the log. */
+const PROGRESS_BYTES = 4 * 1024 * 1024;
 /** Polls in a row a job may be missing from squeue, with no exit code, before it is declared lost. */
 const MAX_ABSENT_POLLS = 3;
 /** The longest wait between polls of an unreachable cluster. */
@@ -387,6 +389,9 @@ export class SlurmRunner implements AsyncDisposable {
         join(row.work_dir!, entry.name),
         {
           ...this.#options(10 * 60_000),
+          ...(entry.size > PROGRESS_BYTES
+            ? { onProgress: progressLogger(this.#deps.log, row.pk, entry.name) }
+            : {}),
         },
       );
     }
@@ -733,6 +738,21 @@ export class SlurmRunner implements AsyncDisposable {
     this.#timers.clear();
     await Promise.allSettled([...this.#polls.values()]);
   }
+}
+
+/** Logs a transfer's progress at each further tenth. */
+function progressLogger(
+  log: Logger,
+  pk: number,
+  file: string,
+): (done: number, total: number) => void {
+  let reported = 0;
+  return (done, total) => {
+    const tenth = Math.floor((done / Math.max(total, 1)) * 10);
+    if (tenth <= reported) return;
+    reported = tenth;
+    log.info("Fetching", { pk, file, percent: tenth * 10, bytes: done, total });
+  };
 }
 
 function firstLine(text: string): string {
