@@ -22,6 +22,23 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** Registers the test cluster with the daemon. */
+async function registerCluster(
+  client: SocketClient,
+  cluster: TestCluster,
+  name: string,
+): Promise<{ id: number }> {
+  return await client.request("clusters.create", {
+    name,
+    cluster_type: "slurm",
+    hostname: cluster.host,
+    port: cluster.port,
+    username: cluster.user,
+    key_file: cluster.keyFile,
+    remote_workdir: cluster.remoteRoot,
+  }) as { id: number };
+}
+
 function deck(title: string): string {
   return `${title}\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\nBASISSET\nPOB-TZVP\nEND\n`;
 }
@@ -121,15 +138,7 @@ async function trackerBench(box: Sandbox, cluster: TestCluster): Promise<void> {
       env: { CRYSTALMATH_SLURM_POLL_S: "3600" },
     });
     await using client = new SocketClient(box.socket);
-    const { id: clusterId } = await client.request("clusters.create", {
-      name: "bench",
-      cluster_type: "slurm",
-      hostname: cluster.host,
-      port: cluster.port,
-      username: cluster.user,
-      key_file: cluster.keyFile,
-      remote_workdir: cluster.remoteRoot,
-    }) as { id: number };
+    const { id: clusterId } = await registerCluster(client, cluster, "bench");
     await client.request("system.ping", {});
     // Record the jobs as the daemon would have after submitting them (a store edit while it runs is
     // safe here: the tracker polls only when asked, the poll interval being an hour).
@@ -188,15 +197,7 @@ export async function benchSlurm(box: Sandbox): Promise<void> {
   {
     await using _daemon = await startDaemon(box, ["--no-timeout"]);
     await using client = new SocketClient(box.socket);
-    const { id } = await client.request("clusters.create", {
-      name: "loopback",
-      cluster_type: "slurm",
-      hostname: cluster.host,
-      port: cluster.port,
-      username: cluster.user,
-      key_file: cluster.keyFile,
-      remote_workdir: cluster.remoteRoot,
-    }) as { id: number };
+    const { id } = await registerCluster(client, cluster, "loopback");
     await queueBench(box, cluster, id);
   }
   await trackerBench(box, cluster);

@@ -27,30 +27,36 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && /UNIQUE constraint failed: clusters.name/.test(error.message);
 }
 
-/** Inserts a cluster. @throws {ConflictError} when the name is taken */
-export function insertCluster(db: Database, fields: ClusterFields, at: string): ClusterRow {
+const COLUMNS = ["name", "cluster_type", "hostname", "port", "username", "settings_json"] as const;
+
+/**
+ * Runs an INSERT or UPDATE that writes the cluster columns, turning a taken name into a
+ * ConflictError.
+ */
+function writeCluster(
+  db: Database,
+  sql: string,
+  args: (string | number)[],
+  conflict: string,
+): ClusterRow {
   try {
-    return db.connection.prepare(
-      `INSERT INTO clusters (name, cluster_type, hostname, port, username, settings_json, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    ).get(
-      fields.name,
-      fields.cluster_type,
-      fields.hostname,
-      fields.port,
-      fields.username,
-      fields.settings_json,
-      at,
-      at,
-    ) as unknown as ClusterRow;
+    return db.connection.prepare(sql).get(...args) as unknown as ClusterRow;
   } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw new ConflictError(`Cannot create cluster "${fields.name}": the name is taken`, {
-        data: { name: fields.name },
-      });
-    }
+    if (isUniqueViolation(error)) throw new ConflictError(conflict, { data: { name: args[0] } });
     throw error;
   }
+}
+
+/** Inserts a cluster. @throws {ConflictError} when the name is taken */
+export function insertCluster(db: Database, fields: ClusterFields, at: string): ClusterRow {
+  return writeCluster(
+    db,
+    `INSERT INTO clusters (${
+      COLUMNS.join(", ")
+    }, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    [...COLUMNS.map((c) => fields[c]), at, at],
+    `Cannot create cluster "${fields.name}": the name is taken`,
+  );
 }
 
 /** Every cluster, by name. */
@@ -76,31 +82,14 @@ export function updateCluster(
   at: string,
 ): ClusterRow {
   getCluster(db, id);
-  try {
-    return db.connection.prepare(
-      `UPDATE clusters SET name = ?, cluster_type = ?, hostname = ?, port = ?, username = ?, settings_json = ?,
-         updated_at = ? WHERE id = ? RETURNING *`,
-    ).get(
-      fields.name,
-      fields.cluster_type,
-      fields.hostname,
-      fields.port,
-      fields.username,
-      fields.settings_json,
-      at,
-      id,
-    ) as unknown as ClusterRow;
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw new ConflictError(
-        `Cannot rename cluster ${id} to "${fields.name}": the name is taken`,
-        {
-          data: { name: fields.name },
-        },
-      );
-    }
-    throw error;
-  }
+  return writeCluster(
+    db,
+    `UPDATE clusters SET ${
+      COLUMNS.map((c) => `${c} = ?`).join(", ")
+    }, updated_at = ? WHERE id = ? RETURNING *`,
+    [...COLUMNS.map((c) => fields[c]), at, id],
+    `Cannot rename cluster ${id} to "${fields.name}": the name is taken`,
+  );
 }
 
 /** Jobs on a cluster by state: the ones still active, and all. */
