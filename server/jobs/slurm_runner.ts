@@ -34,13 +34,14 @@ import {
   SQUEUE_FORMAT,
 } from "../slurm/parse.ts";
 import { renderSbatchScript } from "../slurm/script.ts";
+import { createOutputParser } from "../crystal/output_parser.ts";
 import { mapSlurmState } from "../slurm/states.ts";
 import type { SshPool, SshTarget } from "../ssh/pool.ts";
 import { INPUT_FILE, PROPERTIES_INPUT_FILE, RESTART_FILES } from "./job_dir.ts";
 import { phaseFiles } from "./local_runner.ts";
 import { followOutput } from "./output_follower.ts";
 import { readExitCode } from "./process.ts";
-import { classifyRun } from "./outcome.ts";
+import { classifyRun, progressLimits, progressOf } from "./outcome.ts";
 import { isTerminal, type JobState } from "./state_machine.ts";
 import type { Tail } from "./tail.ts";
 
@@ -52,6 +53,13 @@ export const MARKER_FILE = ".sbatch_id";
 const FETCH_MAX_BYTES = 64 * 1024 * 1024;
 /** Never fetched: binary restart data that only matters on the cluster. */
 const KEEP_REMOTE = new Set(["fort.9", "fort.20", "fort.98"]);
+/** How much of each running job's output is read for its progress. */
+const PROGRESS_TAIL_BYTES = 16 * 1024;
+/** Separates the outputs in one progress read; a line CRYSTAL never prints. */
+const TAIL_MARKER = "\n@@crystalmath-output-tail@@\n";
+/** Prints the end of each file after the marker. Fixed text: the files come as parameters. */
+const TAILS = 'n="$1"; shift; for f in "$@"; do printf "\\n@@crystalmath-output-tail@@\\n"; ' +
+  'tail -c "$n" "$f" 2>/dev/null; done';
 /** Transfers larger than this report their progress in the log. */
 const PROGRESS_BYTES = 4 * 1024 * 1024;
 /** Polls in a row a job may be missing from squeue, with no exit code, before it is declared lost. */
@@ -198,6 +206,7 @@ export class SlurmRunner implements AsyncDisposable {
         if (entry) await this.#observe(row, cluster, entry, track);
         else await this.#observeAbsent(row, cluster, track);
       }
+      await this.#updateProgress(cluster);
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
       // A network blip or a busy controller: keep every job as it was, and retry later.
@@ -263,6 +272,44 @@ export class SlurmRunner implements AsyncDisposable {
         { slurmState: entry.state, reason: entry.state_reason },
         track,
       );
+    }
+  }
+
+  /**
+   * Reads the end of every running job's output on the cluster in one command and raises their
+   * progress. Progress is best effort: a failure here is logged and changes no state.
+   */
+  async #updateProgress(cluster: Cluster): Promise<void> {
+    const { db, log } = this.#deps;
+    const running = activeRemoteJobs(db, cluster.id).filter((j) =>
+      j.state === "running" && j.remote_dir !== null
+    );
+    if (running.length === 0) return;
+    const files = running.map((j) =>
+      join(j.remote_dir!, phaseFiles(j.output_name ?? "output", "crystal").stdout)
+    );
+    let result;
+    try {
+      result = await this.#deps.ssh.exec(sshTargetOf(cluster), [
+        "sh",
+        "-c",
+        TAILS,
+        "sh",
+        String(PROGRESS_TAIL_BYTES),
+        ...files,
+      ], this.#options());
+    } catch (error) {
+      log.debug("Cannot read remote progress", { cluster: cluster.name, error });
+      return;
+    }
+    const chunks = result.stdout.split(TAIL_MARKER);
+    for (const [i, row] of running.entries()) {
+      const parser = createOutputParser();
+      for (const line of (chunks[i + 1] ?? "").split("\n")) parser.pushLine(line);
+      const percent = progressOf(parser.result(), progressLimits(row.input), "crystal");
+      if (percent > row.progress_percent) {
+        updateJob(db, row.pk, { progress_percent: percent }, this.#now());
+      }
     }
   }
 

@@ -295,6 +295,12 @@ clusterTest(
       (t) => t.lines.some((l) => l.includes("CYC")),
     );
     assert.match(tail.path, /^loopback:\//);
+    const progressing = await waitFor(
+      "remote progress",
+      () => client.request("jobs.get", { pk: slow.pk }) as Promise<Job>,
+      (j) => Number(j.progress_percent) > 0,
+    );
+    assert.ok(Number(progressing.progress_percent) < 100);
     const queue = await client.request("slurm.queue", { cluster_id: id, user: "all" }) as {
       entries: { job_id: string; state: string }[];
     };
