@@ -120,6 +120,8 @@ export class SlurmRunner implements AsyncDisposable {
   readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
   readonly #failures = new Map<number, number>();
   readonly #polls = new Map<number, Promise<SyncSummary>>();
+  /** Jobs a submit() call is uploading or submitting right now. */
+  readonly #submitting = new Set<number>();
 
   constructor(deps: SlurmRunnerDeps) {
     this.#deps = deps;
@@ -195,25 +197,60 @@ export class SlurmRunner implements AsyncDisposable {
     try {
       const jobs = activeRemoteJobs(db, clusterId);
       summary.checked = jobs.length;
-      for (const row of jobs.filter((j) => j.submit_step !== "submitted")) {
-        await this.#resume(row, cluster, track);
+      // Jobs a submit() call is still working on are its business, not the poll's.
+      for (
+        const row of jobs.filter((j) =>
+          j.submit_step !== "submitted" && !this.#submitting.has(j.pk)
+        )
+      ) {
+        await this.#guarded(row, () => this.#resume(row, cluster, track));
       }
       const tracked = activeRemoteJobs(db, clusterId).filter((j) => j.slurm_job_id !== null);
       if (tracked.length === 0) return summary;
       const entries = await this.#squeue(cluster, tracked.map((j) => j.slurm_job_id!));
       for (const row of tracked) {
         const entry = entries.get(row.slurm_job_id!);
-        if (entry) await this.#observe(row, cluster, entry, track);
-        else await this.#observeAbsent(row, cluster, track);
+        await this.#guarded(
+          row,
+          () =>
+            entry
+              ? this.#observe(row, cluster, entry, track)
+              : this.#observeAbsent(row, cluster, track),
+        );
       }
       await this.#updateProgress(cluster);
     } catch (error) {
-      if (!(error instanceof RpcError)) throw error;
-      // A network blip or a busy controller: keep every job as it was, and retry later.
-      log.warn("Cannot poll cluster", { cluster: cluster.name, error: error.message });
-      summary.errors.push({ cluster_id: clusterId, message: error.message });
+      // A network blip or a busy controller: keep every job as it was, and retry later. Anything
+      // else is a bug, logged with its stack; the cluster is still polled again.
+      if (error instanceof RpcError) {
+        log.warn("Cannot poll cluster", { cluster: cluster.name, error: error.message });
+      } else log.error("Polling cluster failed", { cluster: cluster.name, error });
+      summary.errors.push({
+        cluster_id: clusterId,
+        message: error instanceof RpcError
+          ? error.message
+          : "Internal error while polling; see the log",
+      });
     }
     return summary;
+  }
+
+  /**
+   * Runs one job's step of a poll. SSH and SLURM failures end the poll (they hit every job alike);
+   * anything else is that job's own problem: logged, and the other jobs carry on.
+   */
+  async #guarded(row: JobRow, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (
+        error instanceof RpcError &&
+        (error.kind === "ssh_failed" || error.kind === "timeout" || error.kind === "slurm_rejected")
+      ) {
+        throw error;
+      }
+      this.#deps.log.error("Cannot update remote job", { pk: row.pk, error });
+    }
   }
 
   /** One squeue call for all of a cluster's tracked jobs. */
@@ -460,8 +497,21 @@ export class SlurmRunner implements AsyncDisposable {
     const remoteDir = join(cluster.remote_workdir, "crystalmath", row.uuid);
     updateJob(db, row.pk, { remote_dir: remoteDir, submit_step: "prepared" }, this.#now());
     const prepared = getJob(db, row.pk);
+    this.#submitting.add(row.pk);
     try {
-      await this.#upload(prepared, cluster);
+      try {
+        await this.#upload(prepared, cluster);
+      } catch (error) {
+        // Nothing reached SLURM: the job fails now, with the reason, rather than starting later
+        // behind the back of a caller who was told it failed.
+        const reason = `could not upload its files: ${(error as Error).message}`;
+        transitionJob(db, row.pk, "failed", {
+          at: this.#now(),
+          reason,
+          fields: { error_snippet: reason, submit_step: "rejected" },
+        });
+        throw error;
+      }
       if (!this.#hasSlot(cluster)) {
         const waiting =
           `waiting for a slot: max_concurrent ${cluster.max_concurrent} jobs are in SLURM on "${cluster.name}"`;
@@ -469,6 +519,7 @@ export class SlurmRunner implements AsyncDisposable {
       }
       return await this.#sbatch(getJob(db, row.pk), cluster);
     } finally {
+      this.#submitting.delete(row.pk);
       this.#schedule(cluster.id, 1000);
     }
   }
