@@ -497,3 +497,47 @@ clusterTest(
     assert.ok(Number(done.slurm_job_id) > Number(firstDone.slurm_job_id));
   },
 );
+
+clusterTest(
+  "clusters.delete refuses while jobs are active, and force cancels them in SLURM first",
+  async (cluster) => {
+    await using box = await makeSandbox();
+    await using _daemon = await setUp(cluster, box);
+    await using client = new SocketClient(box.socket);
+    const { id } = await addCluster(client, cluster);
+    const slow = await client.request("jobs.submit", {
+      name: "slow",
+      input: deck("S [slow]"),
+      runner: "slurm",
+      cluster_id: id,
+    }) as Job;
+    await assert.rejects(
+      client.request("clusters.delete", { id }),
+      (e) =>
+        e instanceof ServerError && e.code === -32006 && /1 job is still active/.test(e.message),
+    );
+    const deleted = await client.request("clusters.delete", { id, force: true }) as {
+      cancelled_jobs: number[];
+    };
+    assert.deepEqual(deleted.cancelled_jobs, [slow.pk]);
+    const job = await client.request("jobs.get", { pk: slow.pk }) as Job;
+    assert.deepEqual([job.state, job.cluster_id], ["cancelled", null]);
+    await waitFor(
+      "scancel",
+      () =>
+        cluster.run([
+          "squeue",
+          "--noheader",
+          "--states=all",
+          "-o",
+          "%T",
+          `--jobs=${job.slurm_job_id},${job.slurm_job_id}`,
+        ]),
+      (r) => /CANCELLED/.test(r.stdout),
+    );
+    await assert.rejects(
+      client.request("clusters.get", { id }),
+      (e) => e instanceof ServerError && e.code === -32004,
+    );
+  },
+);
