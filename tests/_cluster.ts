@@ -7,6 +7,22 @@
  * @module
  */
 import { join } from "node:path";
+import { clusterName, slurmConfig, sshdConfig, writeSshFiles } from "./_cluster_config.ts";
+import {
+  BINARIES,
+  checked,
+  type Daemon,
+  exec,
+  findBinary,
+  freePorts,
+  isPortOpen,
+  isSocket,
+  killTree,
+  resolveBinaries,
+  signalPid,
+  spawnDaemon,
+  waitFor,
+} from "./_cluster_processes.ts";
 
 /** A running sshd + SLURM on 127.0.0.1; disposing it stops every daemon and removes its files. */
 export interface TestCluster extends AsyncDisposable {
@@ -39,22 +55,6 @@ export interface TestCluster extends AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const BINARIES = [
-  "sshd",
-  "ssh",
-  "ssh-keygen",
-  "munged",
-  "mungekey",
-  "slurmctld",
-  "slurmd",
-  "sinfo",
-  "squeue",
-  "sbatch",
-  "scancel",
-] as const;
-type Binary = typeof BINARIES[number];
-const SEARCH_DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SSH_ALIAS = "testcluster";
 
@@ -98,14 +98,6 @@ export function clusterTest(name: string, fn: (cluster: TestCluster) => Promise<
   });
 }
 
-interface Daemon {
-  name: string;
-  log: string;
-  child: Deno.ChildProcess;
-  status: Promise<Deno.CommandStatus>;
-  hasExited: boolean;
-}
-
 /** Starts sshd, munged, slurmctld and slurmd in a fresh temp dir and waits until the node is idle. */
 export async function startTestCluster(): Promise<TestCluster> {
   const bin = resolveBinaries();
@@ -137,11 +129,10 @@ export async function startTestCluster(): Promise<TestCluster> {
   }
   async function startSshd(): Promise<void> {
     if (daemons.has("sshd")) throw new Error("Cannot start sshd: it is already running");
-    const sshd = spawnDaemon(
-      "sshd",
-      [bin.sshd, "-D", "-e", "-f", sshdConf],
-      path("log", "sshd.log"),
-    );
+    const sshd = spawnDaemon("sshd", {
+      argv: [bin.sshd, "-D", "-e", "-f", sshdConf],
+      log: path("log", "sshd.log"),
+    });
     daemons.set("sshd", sshd);
     await waitUntil("sshd accepting connections", () => isPortOpen(sshPort), [sshd]);
   }
@@ -164,7 +155,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     await Deno.remove(dir, { recursive: true });
   }
   function waitUntil(what: string, check: () => Promise<boolean>, watched: Daemon[]) {
-    return waitFor(what, check, { watched, all: [...daemons.values()] });
+    return waitFor(what, { check, watched, all: [...daemons.values()] });
   }
 
   try {
@@ -192,35 +183,37 @@ export async function startTestCluster(): Promise<TestCluster> {
       checked(await exec([bin["ssh-keygen"], "-lf", `${hostKey}.pub`]), "ssh-keygen -lf")
         .split(/\s+/)[1] ?? "";
     await Deno.copyFile(`${keyFile}.pub`, path("ssh", "authorized_keys"));
+    await Deno.mkdir(join(dir, "remote-home"), { recursive: true });
     await Deno.writeTextFile(sshdConf, sshdConfig({ dir, port: sshPort, slurmConf }));
     await Deno.writeTextFile(
       slurmConf,
       slurmConfig({ dir, munge, node, nodeName, ctldPort, slurmdPort, cluster: clusterName() }),
     );
 
-    const munged = spawnDaemon("munged", [
-      bin.munged,
-      "-F",
-      `--key-file=${path("munge.key")}`,
-      `--socket=${munge}`,
-      // The defaults live in /var/lib/munge and /run/munge, owned by the munge user.
-      `--seed-file=${path("run", "munge", "munged.seed")}`,
-      `--pid-file=${path("run", "munge", "munged.pid")}`,
-    ], path("log", "munged.log"));
+    const munged = spawnDaemon("munged", {
+      argv: [
+        bin.munged,
+        "-F",
+        `--key-file=${path("munge.key")}`,
+        `--socket=${munge}`,
+        // The defaults live in /var/lib/munge and /run/munge, owned by the munge user.
+        `--seed-file=${path("run", "munge", "munged.seed")}`,
+        `--pid-file=${path("run", "munge", "munged.pid")}`,
+      ],
+      log: path("log", "munged.log"),
+    });
     daemons.set("munged", munged);
     await waitUntil("munged socket", () => isSocket(munge), [munged]);
 
-    const ctld = spawnDaemon(
-      "slurmctld",
-      [bin.slurmctld, "-D", "-i", "-f", slurmConf],
-      path("log", "slurmctld.out"),
-    );
+    const ctld = spawnDaemon("slurmctld", {
+      argv: [bin.slurmctld, "-D", "-i", "-f", slurmConf],
+      log: path("log", "slurmctld.out"),
+    });
     daemons.set("slurmctld", ctld);
-    const slurmd = spawnDaemon(
-      "slurmd",
-      [bin.slurmd, "-D", "-f", slurmConf],
-      path("log", "slurmd.out"),
-    );
+    const slurmd = spawnDaemon("slurmd", {
+      argv: [bin.slurmd, "-D", "-f", slurmConf],
+      log: path("log", "slurmd.out"),
+    });
     daemons.set("slurmd", slurmd);
     const sshdUp = startSshd();
     // sinfo sleeps a whole second between retries while the controller is down, so wait for its port.
@@ -261,254 +254,4 @@ export async function startTestCluster(): Promise<TestCluster> {
     await dispose().catch(() => {}); // Keep the bring-up error; cleanup is best effort here.
     throw error;
   }
-}
-
-function sshdConfig(o: { dir: string; port: number; slurmConf: string }): string {
-  return [
-    `Port ${o.port}`,
-    "ListenAddress 127.0.0.1",
-    `HostKey ${join(o.dir, "ssh", "host_ed25519")}`,
-    `AuthorizedKeysFile ${join(o.dir, "ssh", "authorized_keys")}`,
-    "PidFile none", // the default /run/sshd.pid is shared with every other sshd
-    "StrictModes no", // the keys live under the temp dir, not in a home
-    "UsePAM no",
-    "PermitRootLogin prohibit-password",
-    "PubkeyAuthentication yes",
-    "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no",
-    "Subsystem sftp internal-sftp",
-    // Remote SLURM commands find the private slurm.conf through the session environment.
-    `SetEnv SLURM_CONF=${o.slurmConf}`,
-    "LogLevel VERBOSE",
-    "",
-  ].join("\n");
-}
-
-function slurmConfig(o: {
-  dir: string;
-  munge: string;
-  node: string;
-  nodeName: string;
-  ctldPort: number;
-  slurmdPort: number;
-  cluster: string;
-}): string {
-  const at = (...parts: string[]) => join(o.dir, ...parts);
-  return [
-    `ClusterName=${o.cluster}`,
-    `SlurmctldHost=${o.nodeName}(127.0.0.1)`,
-    `SlurmctldPort=${o.ctldPort}`,
-    `SlurmdPort=${o.slurmdPort}`,
-    "SlurmUser=root",
-    "SlurmdUser=root",
-    "AuthType=auth/munge",
-    "CredType=cred/munge",
-    `AuthInfo=socket=${o.munge}`,
-    // No cgroups here: track processes by parent pid and bind no tasks.
-    "ProctrackType=proctrack/linuxproc",
-    "TaskPlugin=task/none",
-    "MpiDefault=none",
-    "SelectType=select/cons_tres",
-    "SelectTypeParameters=CR_Core",
-    `StateSaveLocation=${at("state")}`,
-    `SlurmdSpoolDir=${at("spool")}`,
-    `SlurmctldPidFile=${at("run", "slurmctld.pid")}`,
-    `SlurmdPidFile=${at("run", "slurmd.pid")}`,
-    `SlurmctldLogFile=${at("log", "slurmctld.log")}`,
-    `SlurmdLogFile=${at("log", "slurmd.log")}`,
-    // No accounting storage: `sacct -c` reads this file instead.
-    "JobCompType=jobcomp/filetxt",
-    `JobCompLoc=${at("log", "jobcomp.txt")}`,
-    "MailProg=/bin/true",
-    "ReturnToService=2",
-    "KillWait=2", // scancel's SIGTERM→SIGKILL grace, 30 s by default
-    `${o.node} NodeAddr=127.0.0.1 State=UNKNOWN`,
-    "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
-    "",
-  ].join("\n");
-}
-
-async function writeSshFiles(
-  home: string,
-  o: { alias: string; port: number; keyFile: string; knownHostsLine: string | null },
-): Promise<void> {
-  const ssh = join(home, ".ssh");
-  await Deno.mkdir(ssh, { recursive: true, mode: 0o700 });
-  const config = [
-    `Host ${o.alias}`,
-    "  HostName 127.0.0.1",
-    `  Port ${o.port}`,
-    "  User root",
-    `  IdentityFile ${o.keyFile}`,
-    "  IdentitiesOnly yes",
-    "",
-  ].join("\n");
-  await Deno.writeTextFile(join(ssh, "config"), config, { append: true, mode: 0o600 });
-  if (o.knownHostsLine !== null) {
-    const file = join(ssh, "known_hosts");
-    await Deno.writeTextFile(file, `${o.knownHostsLine}\n`, { append: true, mode: 0o600 });
-  }
-}
-
-/** Spawns a daemon with stdout and stderr appended to `log`. */
-function spawnDaemon(name: string, argv: string[], log: string): Daemon {
-  // Deno cannot point a child's output at a file, so a shell sets up the redirect and execs.
-  const child = new Deno.Command("/bin/sh", {
-    args: ["-c", 'exec "$@" >>"$0" 2>&1', log, ...argv],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const daemon: Daemon = { name, log, child, status: child.status, hasExited: false };
-  daemon.status = child.status.then((status) => {
-    daemon.hasExited = true;
-    return status;
-  });
-  return daemon;
-}
-
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  o: { watched: Daemon[]; all: Daemon[] },
-): Promise<void> {
-  const started = Date.now();
-  while (true) {
-    if (await check()) return;
-    const dead = o.watched.find((d) => d.hasExited);
-    const elapsed = Date.now() - started;
-    if (dead !== undefined || elapsed > START_TIMEOUT_MS) {
-      const why = dead !== undefined ? `${dead.name} exited` : `still waiting after ${elapsed} ms`;
-      const tails = await Promise.all(o.all.map((d) => logTail(d)));
-      throw new Error(`Cannot start the test cluster: ${what}: ${why}\n${tails.join("\n")}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function logTail(daemon: Daemon): Promise<string> {
-  const text = await Deno.readTextFile(daemon.log).catch((e) => `(no log: ${String(e)})`);
-  return `--- ${daemon.name} ---\n${text.trimEnd().split("\n").slice(-15).join("\n")}`;
-}
-
-async function exec(
-  argv: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [command, ...args] = argv;
-  if (command === undefined) throw new TypeError("Cannot run an empty command");
-  const out = await new Deno.Command(command, { args, env, stdin: "null" }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-function checked(result: { code: number; stdout: string; stderr: string }, what: string): string {
-  if (result.code !== 0) {
-    throw new Error(
-      `Cannot prepare the test cluster: ${what} exited ${result.code}: ${result.stderr}`,
-    );
-  }
-  return result.stdout;
-}
-
-function findBinary(name: string): string | undefined {
-  const dirs = [...(Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== ""), ...SEARCH_DIRS];
-  for (const dir of dirs) {
-    try {
-      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
-    } catch {
-      // Not in this directory: keep looking.
-    }
-  }
-  return undefined;
-}
-
-function resolveBinaries(): Record<Binary, string> {
-  const entries = BINARIES.map((name) => {
-    const found = findBinary(name);
-    if (found === undefined) {
-      throw new Error(`Cannot start the test cluster: "${name}" is not installed`);
-    }
-    return [name, found] as const;
-  });
-  return Object.fromEntries(entries) as Record<Binary, string>;
-}
-
-/** Picks free loopback ports by binding port 0; all are held at once so they differ. */
-function freePorts(count: number): number[] {
-  const listeners = Array.from(
-    { length: count },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => l.addr.port);
-  for (const listener of listeners) listener.close();
-  return ports;
-}
-
-function clusterName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(4));
-  return `cm${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
-async function isPortOpen(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false; // Not listening yet.
-  }
-}
-
-async function isSocket(file: string): Promise<boolean> {
-  return await Deno.stat(file).then((s) => s.isSocket === true, () => false);
-}
-
-function signalPid(pid: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(pid, signal);
-  } catch {
-    // The process is already gone, which is what we wanted.
-  }
-}
-
-/** Freezes and then kills every descendant of `root`, so none can fork a replacement meanwhile. */
-async function killTree(root: number): Promise<void> {
-  signalPid(root, "SIGSTOP");
-  const seen = new Set<number>();
-  for (let round = 0; round < 10; round++) {
-    const fresh = (await descendants(root)).filter((pid) => !seen.has(pid));
-    if (fresh.length === 0) break;
-    for (const pid of fresh) {
-      seen.add(pid);
-      signalPid(pid, "SIGSTOP");
-    }
-  }
-  for (const pid of seen) signalPid(pid, "SIGKILL");
-  signalPid(root, "SIGKILL");
-}
-
-async function descendants(root: number): Promise<number[]> {
-  // Deno refuses /proc without --allow-all, so a child process reads it for us. Processes come
-  // and go meanwhile; cat skips a vanished one with a message we drop.
-  const out = await exec(["/bin/sh", "-c", "cat /proc/[0-9]*/stat 2>/dev/null"]);
-  const children = new Map<number, number[]>();
-  for (const line of out.stdout.split("\n")) {
-    // Field 4 is the parent pid; field 2 (the name) may contain spaces and parentheses.
-    const pid = Number(line.slice(0, line.indexOf(" ")));
-    const ppid = Number(line.slice(line.lastIndexOf(")") + 2).split(" ")[1]);
-    if (!Number.isInteger(pid) || !Number.isInteger(ppid) || pid === 0) continue;
-    const list = children.get(ppid) ?? [];
-    list.push(pid);
-    children.set(ppid, list);
-  }
-  const found: number[] = [];
-  const queue = [root];
-  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
-    for (const child of children.get(pid) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
 }

@@ -9,11 +9,10 @@
  */
 import {
   createFrequencyTable,
-  createGapTracker,
   createGeometryCollector,
   createMessageLog,
-  createScfTracker,
-  createTimingTracker,
+} from "./_output_collectors.ts";
+import {
   firstInteger,
   matchBanner,
   matchDispersionEnergy,
@@ -25,6 +24,7 @@ import {
   toNumber,
   trailingInteger,
 } from "./_output_markers.ts";
+import { createGapTracker, createScfTracker, createTimingTracker } from "./_output_trackers.ts";
 
 /** Hartree to electronvolt (CODATA 2018; the domain brief rounds it to 27.211386). */
 export const HARTREE_TO_EV = 27.211386245988;

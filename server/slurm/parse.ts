@@ -5,6 +5,17 @@
  *
  * @module
  */
+import {
+  countOrNull,
+  exitPair,
+  lines,
+  SEPARATOR,
+  splitFields,
+  valueOrNull,
+  words,
+} from "./_fields.ts";
+import { keyValues } from "./_key_values.ts";
+import { isObject, jsonErrors, queueEntryOfJob } from "./_squeue_json.ts";
 
 /** One job as `slurm.queue` reports it. */
 export interface QueueEntry {
@@ -21,8 +32,6 @@ export interface QueueEntry {
   state_reason: string;
 }
 
-const SEPARATOR = "|";
-
 /** squeue fields: id, partition, user, long state, nodes, time used, limit, node list, reason, name. */
 const SQUEUE_FIELDS = ["%i", "%P", "%u", "%T", "%D", "%M", "%l", "%N", "%r", "%j"] as const;
 
@@ -31,35 +40,6 @@ const SQUEUE_FIELDS = ["%i", "%P", "%u", "%T", "%D", "%M", "%l", "%N", "%r", "%j
  * generate cannot contain; %j LAST).
  */
 export const SQUEUE_FORMAT: string = SQUEUE_FIELDS.join(SEPARATOR);
-
-/** Splits a line into `count` fields; the last one keeps any further separators (a job name may hold one). */
-function splitFields(line: string, count: number): string[] | null {
-  const fields: string[] = [];
-  let rest = line;
-  for (let i = 0; i < count - 1; i++) {
-    const at = rest.indexOf(SEPARATOR);
-    if (at < 0) return null;
-    fields.push(rest.slice(0, at));
-    rest = rest.slice(at + 1);
-  }
-  fields.push(rest);
-  return fields;
-}
-
-function lines(stdout: string): string[] {
-  return stdout.split("\n").map((line) => line.replace(/\r$/, "")).filter((line) =>
-    line.trim() !== ""
-  );
-}
-
-/** Splits a whitespace-separated word list written over several lines. */
-function words(text: string): string[] {
-  return text.trim().split(/\s+/);
-}
-
-function countOrNull(text: string): number | null {
-  return /^\d+$/.test(text) ? Number(text) : null;
-}
 
 /** Parses the output of `squeue --noheader --states=all -o SQUEUE_FORMAT`; a header line is skipped. */
 export function parseSqueueText(stdout: string): QueueEntry[] {
@@ -92,102 +72,6 @@ export function parseSqueueText(stdout: string): QueueEntry[] {
   return entries;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * A number from the JSON: plain in 22.05, `{set, infinite, number}` since 23.02. Unset → null,
- * infinite → Infinity.
- */
-function jsonNumber(value: unknown): number | null {
-  if (typeof value === "number") return value;
-  if (!isObject(value)) return null;
-  if (value.infinite === true) return Infinity;
-  return value.set === false || typeof value.number !== "number" ? null : value.number;
-}
-
-function jsonString(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
-
-/** State flags squeue prints in place of the base state, in the order SLURM's job_state_string() checks them. */
-const SHOWN_FLAGS: readonly string[] = words(`
-  COMPLETING STAGE_OUT CONFIGURING RESIZING REQUEUED REQUEUE_FED REQUEUE_HOLD SPECIAL_EXIT STOPPED
-  REVOKED RESV_DEL_HOLD SIGNALING
-`);
-
-function stateWords(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  return Array.isArray(value)
-    ? value.filter((word): word is string => typeof word === "string")
-    : [];
-}
-
-/** The word squeue would print: a string in 22.05, a list (base state, then flags) since 23.11. */
-function jsonState(value: unknown): string {
-  const words = stateWords(value);
-  return SHOWN_FLAGS.find((flag) => words.includes(flag)) ?? words[0] ?? "";
-}
-
-/** Formats seconds as squeue does: "M:SS", "H:MM:SS" or "D-HH:MM:SS". */
-function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const pad = (n: number) => String(n).padStart(2, "0");
-  const [days, hours, minutes] = [
-    Math.floor(s / 86400),
-    Math.floor(s / 3600) % 24,
-    Math.floor(s / 60) % 60,
-  ];
-  if (days > 0) return `${days}-${pad(hours)}:${pad(minutes)}:${pad(s % 60)}`;
-  if (hours > 0) return `${hours}:${pad(minutes)}:${pad(s % 60)}`;
-  return `${minutes}:${pad(s % 60)}`;
-}
-
-/** The job id as squeue's %i prints it: `123`, array task `100_5`, pending array `100_[1-9]`, het `7+1`. */
-function jsonJobId(job: Json): string {
-  const arrayJob = jsonNumber(job.array_job_id) ?? 0;
-  const task = jsonNumber(job.array_task_id);
-  const taskString = jsonString(job.array_task_string);
-  if (arrayJob > 0 && task !== null && Number.isFinite(task)) return `${arrayJob}_${task}`;
-  if (arrayJob > 0 && taskString !== "") return `${arrayJob}_[${taskString}]`;
-  const het = jsonNumber(job.het_job_id) ?? 0;
-  if (het > 0) return `${het}+${jsonNumber(job.het_job_offset) ?? 0}`;
-  const id = job.job_id;
-  return typeof id === "string" ? id : String(jsonNumber(id) ?? "");
-}
-
-/** Time used, computed as squeue does it (the JSON carries only timestamps). */
-function jsonTimeUsed(job: Json, state: string, now: number): string {
-  const base = stateWords(job.job_state)[0] ?? "";
-  if (base === "PENDING") return formatDuration(0);
-  const preSuspend = jsonNumber(job.pre_sus_time) ?? 0;
-  if (state === "SUSPENDED") return formatDuration(preSuspend);
-  const start = jsonNumber(job.start_time) ?? 0;
-  const endTime = jsonNumber(job.end_time) ?? 0;
-  const end = base === "RUNNING" || endTime === 0 ? now : endTime;
-  const suspended = jsonNumber(job.suspend_time) ?? 0;
-  return formatDuration(suspended > 0 ? end - suspended + preSuspend : end - start);
-}
-
-/** The time limit as squeue prints it; 22.05 writes an unlimited limit as null. */
-function jsonTimeLimit(value: unknown): string {
-  const minutes = jsonNumber(value);
-  if (minutes === Infinity || (minutes === null && !isObject(value))) return "UNLIMITED";
-  return minutes === null ? "NOT_SET" : formatDuration(minutes * 60);
-}
-
-function jsonErrors(errors: unknown): string[] {
-  if (!Array.isArray(errors)) return [];
-  return errors.map((error) =>
-    isObject(error)
-      ? jsonString(error.description) || jsonString(error.error) || JSON.stringify(error)
-      : String(error)
-  );
-}
-
 /**
  * Parses `squeue --json` of 22.05 AND newer shapes (state as list in 23.11+, numbers as
  * `{set, infinite, number}` since 23.02); unknown fields are ignored. 22.05 ignores `-j` and `-t`
@@ -212,26 +96,7 @@ export function parseSqueueJson(stdout: string, options: { now?: Date } = {}): Q
     throw new TypeError(`Cannot read squeue --json output: it has no "jobs" list`);
   }
   const now = (options.now ?? new Date()).getTime() / 1000;
-  return document.jobs.filter(isObject).map((job) => {
-    const state = jsonState(job.job_state);
-    const nodes = jsonNumber(job.node_count);
-    return {
-      job_id: jsonJobId(job),
-      name: jsonString(job.name),
-      user: jsonString(job.user_name),
-      partition: jsonString(job.partition),
-      state,
-      nodes: nodes !== null && Number.isFinite(nodes) ? nodes : null,
-      time_used: jsonTimeUsed(job, state, now),
-      time_limit: jsonTimeLimit(job.time_limit),
-      node_list: typeof job.nodes === "string"
-        ? job.nodes
-        : Array.isArray(job.nodes)
-        ? job.nodes.filter((n) => typeof n === "string").join(",")
-        : "",
-      state_reason: jsonString(job.state_reason),
-    };
-  });
+  return document.jobs.filter(isObject).map((job) => queueEntryOfJob(job, now));
 }
 
 /**
@@ -268,61 +133,6 @@ export interface ScontrolJob {
   user: string | null;
   /** Every key and value of the record. */
   raw: Record<string, string>;
-}
-
-/** Keys whose values may hold spaces (names, paths, free text): only a known key ends them. */
-const FREE_TEXT_KEYS: ReadonlySet<string> = new Set(words(`
-  JobName Command WorkDir StdOut StdErr StdIn Comment AdminComment SystemComment SubmitLine
-  Container ContainerID MailUser
-`));
-
-/** Keys scontrol prints (22.05 and later); a free-text value ends only where one of these starts. */
-const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  ...FREE_TEXT_KEYS,
-  ...words(`
-  JobId ArrayJobId ArrayTaskId ArrayTaskThrottle HetJobId HetJobOffset HetJobIdSet UserId GroupId
-  MCS_label Priority Nice Account QOS WCKey JobState Reason Dependency Requeue Restarts BatchFlag
-  Reboot ExitCode DerivedExitCode RunTime TimeLimit TimeMin SubmitTime EligibleTime AccrueTime
-  StartTime EndTime Deadline PreemptEligibleTime PreemptTime SuspendTime SecsPreSuspend
-  LastSchedEval ResizeTime Scheduler Partition AllocNode:Sid ReqNodeList ExcNodeList NodeList
-  SchedNodeList BatchHost NumNodes NumCPUs NumTasks CPUs/Task ReqB:S:C:T ReqTRES AllocTRES TRES
-  Socks/Node NtasksPerN:B:S:C CoreSpec ThreadSpec MinCPUsNode MinMemoryNode MinMemoryCPU
-  MinTmpDiskNode Features ClusterFeatures Prefer DelayBoot OverSubscribe Contiguous Licenses
-  LicensesAlloc Network Power Reservation BurstBuffer BurstBufferState CpusPerTres MemPerTres
-  TresBind TresFreq TresPerJob TresPerNode TresPerSocket TresPerTask MailType NtasksPerTRES
-  KillOInInvalidDependent CpuFreqMin CpuFreqMax CpuFreqGov Switches Wait-for-Switch FedOrigin
-  FedViableSiblings FedActiveSiblings Nodes CPU_IDs Mem GRES
-`),
-]);
-
-/** Splits one `Key=Value Key=Value` record. Values may contain `=`, and free-text ones spaces. */
-function keyValues(line: string): Record<string, string> {
-  const starts = [...line.matchAll(/(?:^| )([A-Z][A-Za-z0-9_:/-]*)=/g)];
-  const record: Record<string, string> = {};
-  let key: string | null = null;
-  let valueStart = 0;
-  for (const match of starts) {
-    const candidate = match[1] ?? "";
-    if (key !== null && FREE_TEXT_KEYS.has(key) && !KNOWN_KEYS.has(candidate)) continue;
-    // scontrol pads some values (Comment) with an extra space; the line ends with one too.
-    if (key !== null) record[key] = line.slice(valueStart, match.index).trimEnd();
-    key = candidate;
-    valueStart = match.index + match[0].length;
-  }
-  if (key !== null) record[key] = line.slice(valueStart).trimEnd();
-  return record;
-}
-
-/** "code:signal" (ExitCode in scontrol and sacct) → numbers; a zero signal is none. */
-function exitPair(text: string | undefined): { exit_code: number | null; signal: number | null } {
-  const match = /^(\d+):(\d+)$/.exec(text ?? "");
-  if (match === null) return { exit_code: null, signal: null };
-  const signal = Number(match[2]);
-  return { exit_code: Number(match[1]), signal: signal === 0 ? null : signal };
-}
-
-function valueOrNull(text: string | undefined): string | null {
-  return text === undefined || text === "" || text === "(null)" ? null : text;
 }
 
 /**
