@@ -40,6 +40,23 @@ async function waitFor<T>(
   }
 }
 
+/** Submits a stand-in CRYSTAL job, whose behaviour the title picks, to a cluster. */
+function submitRemote(
+  client: SocketClient,
+  clusterId: number,
+  name: string,
+  title: string,
+): Promise<Job> {
+  return client.request("jobs.submit", {
+    name,
+    input: deck(title),
+    runner: "slurm",
+    cluster_id: clusterId,
+  }) as Promise<
+    Job
+  >;
+}
+
 function jobState(client: SocketClient, pk: number, states: string[]): Promise<Job> {
   return waitFor(
     `job ${pk} to be ${states.join("/")}`,
@@ -223,12 +240,7 @@ clusterTest(
       lines: string[];
     };
     assert.match(log.lines[0]!, /TERMINATION/);
-    const failed = await client.request("jobs.submit", {
-      name: "broken",
-      input: deck("MgO [error]"),
-      runner: "slurm",
-      cluster_id: id,
-    }) as Job;
+    const failed = await submitRemote(client, id, "broken", "MgO [error]");
     const bad = await jobState(client, failed.pk, ["completed", "failed", "cancelled"]);
     assert.equal(bad.state, "failed");
     assert.match(String(bad.error_snippet), /ERROR \*\*\*\* INPUT \*\*\*\*/);
@@ -279,12 +291,7 @@ clusterTest(
     await using _daemon = await setUp(cluster, box);
     await using client = new SocketClient(box.socket);
     const { id } = await addCluster(client, cluster);
-    const slow = await client.request("jobs.submit", {
-      name: "slow",
-      input: deck("S [slow]"),
-      runner: "slurm",
-      cluster_id: id,
-    }) as Job;
+    const slow = await submitRemote(client, id, "slow", "S [slow]");
     await jobState(client, slow.pk, ["running"]);
     const tail = await waitFor(
       "remote output",
@@ -434,14 +441,9 @@ clusterTest("an interrupted submission is found again, never submitted twice", a
     await using daemon = await setUp(cluster, box);
     await using client = new SocketClient(box.socket);
     const { id } = await addCluster(client, cluster);
-    const job = await client.request("jobs.submit", {
-      name: "once",
-      input: deck("O [slow]"),
-      runner: "slurm",
-      cluster_id: id,
-    }) as Job & { uuid: string };
+    const job = await submitRemote(client, id, "once", "O [slow]");
     pk = job.pk;
-    uuid = job.uuid;
+    uuid = String(job.uuid);
     const row = await client.request("jobs.get", { pk }) as Job;
     slurmId = String(row.slurm_job_id);
     daemon.child.kill("SIGKILL");
@@ -505,12 +507,7 @@ clusterTest(
     await using _daemon = await setUp(cluster, box);
     await using client = new SocketClient(box.socket);
     const { id } = await addCluster(client, cluster);
-    const slow = await client.request("jobs.submit", {
-      name: "slow",
-      input: deck("S [slow]"),
-      runner: "slurm",
-      cluster_id: id,
-    }) as Job;
+    const slow = await submitRemote(client, id, "slow", "S [slow]");
     await assert.rejects(
       client.request("clusters.delete", { id }),
       (e) =>
