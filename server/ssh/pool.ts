@@ -89,6 +89,9 @@ const DEFAULT_KEEPALIVE_MS = 15_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const GLOBAL_KNOWN_HOSTS = ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"];
 
+/** Times a refused exec channel is opened again (after 50, 100, 200 and 400 ms). */
+const CHANNEL_RETRIES = 4;
+
 /** A pool of SSH connections, one per target id. Use with `await using`. */
 export class SshPool implements AsyncDisposable {
   #options: PoolSettings;
@@ -119,15 +122,28 @@ export class SshPool implements AsyncDisposable {
       { action, options, isRetryable: false },
       (connection, signal) =>
         new Promise<ExecResult>((resolve, reject) => {
-          // No PTY: stdout and stderr stay apart and no terminal codes get in.
-          connection.client.exec(command, (error, stream) => {
-            if (error) {
-              return reject(
-                failureError(connection.endpoint, { action, error, reason: "channel_failed" }),
-              );
-            }
-            collectExec(stream, { stdin: options.stdin, signal }).then(resolve, reject);
-          });
+          let attempt = 0;
+          const open = () => {
+            // No PTY: stdout and stderr stay apart and no terminal codes get in.
+            connection.client.exec(command, (error, stream) => {
+              if (error) {
+                // The server refused the channel (MaxSessions reached while others close): the
+                // command did not start, so opening it again is safe.
+                if (
+                  /Channel open failure/.test(error.message) && attempt < CHANNEL_RETRIES &&
+                  !signal.aborted
+                ) {
+                  setTimeout(open, 50 * 2 ** attempt++);
+                  return;
+                }
+                return reject(
+                  failureError(connection.endpoint, { action, error, reason: "channel_failed" }),
+                );
+              }
+              collectExec(stream, { stdin: options.stdin, signal }).then(resolve, reject);
+            });
+          };
+          open();
         }),
     );
   }
