@@ -27,15 +27,17 @@ import type { Clock } from "../methods/context.ts";
 import { type Cluster, clusterOf, sshTargetOf } from "../clusters/cluster.ts";
 import { InvalidStateError, RpcError, SlurmRejectedError } from "../rpc/errors.ts";
 import {
+  parseSacct,
   parseSbatchParsable,
   parseScontrolJob,
   parseSqueueText,
   type QueueEntry,
+  SACCT_FIELDS,
   SQUEUE_FORMAT,
 } from "../slurm/parse.ts";
 import { renderSbatchScript } from "../slurm/script.ts";
 import { createOutputParser } from "../crystal/output_parser.ts";
-import { mapSlurmState } from "../slurm/states.ts";
+import { isTerminalSlurmState, mapSlurmState } from "../slurm/states.ts";
 import type { SshPool, SshTarget } from "../ssh/pool.ts";
 import { INPUT_FILE, PROPERTIES_INPUT_FILE, RESTART_FILES } from "./job_dir.ts";
 import { phaseFiles } from "./local_runner.ts";
@@ -380,6 +382,21 @@ export class SlurmRunner implements AsyncDisposable {
         node_list: "",
         state_reason: known.reason ?? "",
       }, track);
+      return;
+    }
+    // Purged from the controller (MinJobAge): accounting, where the cluster has it, still knows.
+    const sacct = await this.#deps.ssh.exec(
+      sshTargetOf(cluster),
+      ["sacct", "-P", "-n", "-X", `--jobs=${row.slurm_job_id}`, `--format=${SACCT_FIELDS}`],
+      this.#options(),
+    );
+    const accounted = sacct.code === 0
+      ? parseSacct(sacct.stdout).find((r) =>
+        r.job_id === row.slurm_job_id && isTerminalSlurmState(r.state)
+      )
+      : undefined;
+    if (accounted) {
+      await this.#finish(row, cluster, { slurmState: accounted.state, reason: null }, track);
       return;
     }
     const absences =
