@@ -14,5 +14,9 @@ export const LARGE_FRAME_BYTES = 8 * 1024 * 1024;
 /** Runs a full GC when `bytes` is a large frame and the runtime exposes `gc`. */
 export function collectAfterLargeFrame(bytes: number): void {
   if (bytes < LARGE_FRAME_BYTES) return;
-  (globalThis as { gc?: () => void }).gc?.();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // Twice: the first collection finds the dead buffers, but their memory is handed back by a
+  // background sweeper some time later; the second completes that sweep before it returns.
+  gc?.();
+  gc?.();
 }
