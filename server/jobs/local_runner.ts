@@ -24,7 +24,13 @@ import { InvalidStateError, RpcError } from "../rpc/errors.ts";
 import { isTerminal } from "./state_machine.ts";
 import { INPUT_FILE, prepareJobDir, PROPERTIES_INPUT_FILE } from "./job_dir.ts";
 import { followOutput, type OutputFollower } from "./output_follower.ts";
-import { classifyRun, progressLimits, progressOf, type RunPhase } from "./outcome.ts";
+import {
+  classifyRun,
+  outcomeFields,
+  progressLimits,
+  progressOf,
+  type RunPhase,
+} from "./outcome.ts";
 import { isRunAlive, readExitCode, signalRun, startProgram } from "./process.ts";
 
 /** What the runner needs from the daemon. */
@@ -305,13 +311,7 @@ export class LocalRunner implements AsyncDisposable {
       transitionJob(db, pk, outcome.state, {
         at: this.#now(),
         reason: outcome.reason,
-        fields: {
-          results_json: outcome.results_json,
-          error_snippet: outcome.error_snippet,
-          exit_code: exitCode ?? null,
-          ...(outcome.final_energy === null ? {} : { final_energy: outcome.final_energy }),
-          ...(outcome.state === "completed" ? { progress_percent: 100 } : {}),
-        },
+        fields: outcomeFields(outcome, exitCode),
       });
       log.info("Job finished", { pk, state: outcome.state, reason: outcome.reason });
     } catch (error) {

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DEFAULT_MAX_OPT_CYCLES, DEFAULT_MAX_SCF_CYCLES, validateDeck } from "../crystal/deck.ts";
 import type { CrystalOutput } from "../crystal/output_parser.ts";
+import type { JobUpdate } from "../db/jobs.ts";
 
 /** The two programs a local job may run, in order. */
 export type RunPhase = "crystal" | "properties";
@@ -167,6 +168,17 @@ export function classifyRun(
     results_json: JSON.stringify(resultsOf(output)),
     error_snippet: snippet,
     final_energy: output.final_energy,
+  };
+}
+
+/** The job columns a finished run's outcome writes, with the exit code it left (if any). */
+export function outcomeFields(outcome: RunOutcome, exitCode: number | undefined): JobUpdate {
+  return {
+    results_json: outcome.results_json,
+    error_snippet: outcome.error_snippet,
+    exit_code: exitCode ?? null,
+    ...(outcome.final_energy === null ? {} : { final_energy: outcome.final_energy }),
+    ...(outcome.state === "completed" ? { progress_percent: 100 } : {}),
   };
 }
 

@@ -43,7 +43,7 @@ import { INPUT_FILE, PROPERTIES_INPUT_FILE, RESTART_FILES } from "./job_dir.ts";
 import { phaseFiles } from "./local_runner.ts";
 import { followOutput } from "./output_follower.ts";
 import { readExitCode } from "./process.ts";
-import { classifyRun, progressLimits, progressOf } from "./outcome.ts";
+import { classifyRun, outcomeFields, progressLimits, progressOf } from "./outcome.ts";
 import { isTerminal, type JobState } from "./state_machine.ts";
 import type { Tail } from "./tail.ts";
 
@@ -467,13 +467,7 @@ export class SlurmRunner implements AsyncDisposable {
       state: outcome.state,
       reason,
     });
-    track(row, outcome.state, reason, {
-      results_json: outcome.results_json,
-      error_snippet: outcome.error_snippet,
-      exit_code: exitCode ?? null,
-      ...(outcome.final_energy === null ? {} : { final_energy: outcome.final_energy }),
-      ...(outcome.state === "completed" ? { progress_percent: 100 } : {}),
-    });
+    track(row, outcome.state, reason, outcomeFields(outcome, exitCode));
   }
 
   /** Copies the remote job directory's files into the local one (large binaries stay remote). */

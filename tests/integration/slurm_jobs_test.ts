@@ -91,6 +91,11 @@ async function setUp(cluster: TestCluster, box: Sandbox, options: { trust?: bool
   return await startDaemon(box, [], { env: DAEMON_ENV });
 }
 
+/** SLURM's state words for one job (its id given twice, so a purged id does not fail squeue). */
+function slurmStates(cluster: TestCluster, id: string) {
+  return cluster.run(["squeue", "--noheader", "--states=all", "-o", "%T", `--jobs=${id},${id}`]);
+}
+
 function squeueCount(cluster: TestCluster, name: string): Promise<number> {
   return cluster.run(["squeue", "--noheader", "--states=all", `--name=${name}`, "-o", "%i"])
     .then((r) => r.stdout.split("\n").filter((l) => l.trim() !== "").length);
@@ -319,15 +324,7 @@ clusterTest(
     });
     await waitFor(
       "scancel",
-      () =>
-        cluster.run([
-          "squeue",
-          "--noheader",
-          "--states=all",
-          "-o",
-          "%T",
-          `--jobs=${slurmId},${slurmId}`,
-        ]),
+      () => slurmStates(cluster, String(slurmId)),
       (r) => /CANCELLED/.test(r.stdout),
     );
     const byHand = await cluster.run([
@@ -521,15 +518,7 @@ clusterTest(
     assert.deepEqual([job.state, job.cluster_id], ["cancelled", null]);
     await waitFor(
       "scancel",
-      () =>
-        cluster.run([
-          "squeue",
-          "--noheader",
-          "--states=all",
-          "-o",
-          "%T",
-          `--jobs=${job.slurm_job_id},${job.slurm_job_id}`,
-        ]),
+      () => slurmStates(cluster, String(job.slurm_job_id)),
       (r) => /CANCELLED/.test(r.stdout),
     );
     await assert.rejects(
