@@ -11,15 +11,14 @@ import { LocalRunner } from "./jobs/local_runner.ts";
 import { SlurmRunner } from "./jobs/slurm_runner.ts";
 import { SshPool } from "./ssh/pool.ts";
 import type { Logger } from "./log.ts";
-import type { Clock, DaemonStatus, MethodContext } from "./methods/context.ts";
+import type { DaemonStatus, MethodContext } from "./methods/context.ts";
+import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
 import { acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
 import type { OpenRpcDocument } from "./rpc/openrpc.ts";
 import { listenUnix } from "./socket.ts";
-
-const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 
 /** What a daemon needs besides its config. */
 export interface DaemonDeps {

@@ -7,7 +7,7 @@
  */
 import { dirname } from "node:path";
 import { readPidFile } from "../common/pid_file.ts";
-import { ConflictError } from "./rpc/errors.ts";
+import { ConflictError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 

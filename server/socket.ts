@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { ConflictError } from "./rpc/errors.ts";
+import { ConflictError } from "./errors.ts";
 
 /** What is at a socket path. */
 export type SocketProbe = "absent" | "live" | "stale";

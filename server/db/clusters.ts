@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConflictError, InvalidStateError, NotFoundError } from "../rpc/errors.ts";
+import { ConflictError, InvalidStateError, NotFoundError } from "../errors.ts";
 import type { Database } from "./open.ts";
 
 /** A clusters row, as stored. */

@@ -6,7 +6,7 @@
  */
 import type { SQLInputValue } from "node:sqlite";
 import { canTransition, type JobState } from "../jobs/state_machine.ts";
-import { InvalidStateError, NotFoundError } from "../rpc/errors.ts";
+import { InvalidStateError, NotFoundError } from "../errors.ts";
 import type { Database } from "./open.ts";
 
 /** A jobs row, as stored. */

@@ -7,7 +7,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { DatabaseError } from "../rpc/errors.ts";
+import { DatabaseError } from "../errors.ts";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 
 /** How long a statement waits for a lock held by another connection before failing. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { join, relative, resolve, sep } from "node:path";
-import { InvalidStateError, NotFoundError } from "../rpc/errors.ts";
+import { InvalidStateError, NotFoundError } from "../errors.ts";
 
 /** The input file CRYSTAL reads on stdin. */
 export const INPUT_FILE = "INPUT";

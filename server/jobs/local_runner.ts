@@ -18,9 +18,9 @@ import {
 } from "../db/jobs.ts";
 import type { Database } from "../db/open.ts";
 import type { Logger } from "../log.ts";
-import type { Clock } from "../methods/context.ts";
+import type { Clock } from "../clock.ts";
 import { abortableSleep } from "../abortable_sleep.ts";
-import { InvalidStateError, RpcError } from "../rpc/errors.ts";
+import { AppError, InvalidStateError } from "../errors.ts";
 import { isTerminal } from "./state_machine.ts";
 import { INPUT_FILE, prepareJobDir, PROPERTIES_INPUT_FILE } from "./job_dir.ts";
 import { followOutput, type OutputFollower } from "./output_follower.ts";
@@ -154,7 +154,7 @@ export class LocalRunner implements AsyncDisposable {
         reason,
         fields: { error_snippet: reason },
       });
-      throw new RpcError(
+      throw new AppError(
         "server_error",
         `Cannot prepare job ${row.pk}: ${(error as Error).message}`,
         { cause: error },

@@ -23,9 +23,9 @@ import {
 import type { Database } from "../db/open.ts";
 import type { Logger } from "../log.ts";
 import type { Config } from "../config.ts";
-import type { Clock } from "../methods/context.ts";
+import type { Clock } from "../clock.ts";
 import { type Cluster, clusterOf, sshTargetOf } from "../clusters/cluster.ts";
-import { InvalidStateError, RpcError, SlurmRejectedError } from "../rpc/errors.ts";
+import { AppError, InvalidStateError, SlurmRejectedError } from "../errors.ts";
 import {
   parseSacct,
   parseSbatchParsable,
@@ -224,12 +224,12 @@ export class SlurmRunner implements AsyncDisposable {
     } catch (error) {
       // A network blip or a busy controller: keep every job as it was, and retry later. Anything
       // else is a bug, logged with its stack; the cluster is still polled again.
-      if (error instanceof RpcError) {
+      if (error instanceof AppError) {
         log.warn("Cannot poll cluster", { cluster: cluster.name, error: error.message });
       } else log.error("Polling cluster failed", { cluster: cluster.name, error });
       summary.errors.push({
         cluster_id: clusterId,
-        message: error instanceof RpcError
+        message: error instanceof AppError
           ? error.message
           : "Internal error while polling; see the log",
       });
@@ -246,7 +246,7 @@ export class SlurmRunner implements AsyncDisposable {
       await step();
     } catch (error) {
       if (
-        error instanceof RpcError &&
+        error instanceof AppError &&
         (error.kind === "ssh_failed" || error.kind === "timeout" || error.kind === "slurm_rejected")
       ) {
         throw error;
@@ -662,7 +662,7 @@ export class SlurmRunner implements AsyncDisposable {
         MARKER_FILE,
       ], this.#options());
     } catch (error) {
-      if (!(error instanceof RpcError)) throw error;
+      if (!(error instanceof AppError)) throw error;
       // Whether sbatch ran is unknown: never submit again blindly; the tracker finds out.
       log.warn("sbatch outcome unknown", { pk: row.pk, error: error.message });
       return transitionJob(db, row.pk, "unknown", {

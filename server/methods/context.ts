@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/open.ts";
 import type { LocalRunner } from "../jobs/local_runner.ts";
@@ -11,11 +12,6 @@ import type { SshPool } from "../ssh/pool.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../rpc/define_method.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
-
-/** A source of the current time, replaceable in tests. */
-export interface Clock {
-  now(): Date;
-}
 
 /** What `system.status` reports. */
 export interface DaemonStatus {

@@ -12,7 +12,7 @@ import {
 } from "../../common/framing.ts";
 import type { Logger } from "../log.ts";
 import { createSession, type Dispatcher, errorResponse } from "./dispatch.ts";
-import { RpcError } from "./errors.ts";
+import { AppError } from "../errors.ts";
 import { collectAfterLargeFrame } from "./release_memory.ts";
 import { createWriteQueue } from "./write_queue.ts";
 
@@ -84,12 +84,12 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
    * read buffer, which the next read reuses, and neither its bytes nor its text may outlive this
    * call (a 64 MiB request must not hold three copies of itself while its handler runs).
    */
-  function parseBody(bodies: Uint8Array[], i: number): { message: unknown } | { error: RpcError } {
+  function parseBody(bodies: Uint8Array[], i: number): { message: unknown } | { error: AppError } {
     let text: string;
     try {
       text = utf8.decode(bodies[i]);
     } catch {
-      return { error: new RpcError("parse_error", "Parse error: the message is not valid UTF-8") };
+      return { error: new AppError("parse_error", "Parse error: the message is not valid UTF-8") };
     } finally {
       bodies[i] = RELEASED;
     }
@@ -98,11 +98,11 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
     try {
       return { message: JSON.parse(text) };
     } catch {
-      return { error: new RpcError("parse_error", "Parse error: the message is not valid JSON") };
+      return { error: new AppError("parse_error", "Parse error: the message is not valid JSON") };
     }
   }
 
-  async function respond(parsed: { message: unknown } | { error: RpcError }): Promise<void> {
+  async function respond(parsed: { message: unknown } | { error: AppError }): Promise<void> {
     if ("error" in parsed) {
       await send(errorResponse(null, parsed.error));
       return;
@@ -133,7 +133,7 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
         if (!(error instanceof FramingError)) throw error;
         // The stream cannot be resynchronised: answer once with id null, then hang up.
         await send(
-          errorResponse(null, new RpcError("invalid_request", `Invalid frame: ${error.message}`)),
+          errorResponse(null, new AppError("invalid_request", `Invalid frame: ${error.message}`)),
         );
         drop(error.message);
         break;

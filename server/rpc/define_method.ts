@@ -44,7 +44,7 @@ export interface MethodDef<
   errors: readonly AppErrorKind[];
   /** At least one example. */
   examples: readonly MethodExample<P, R>[];
-  /** Does the work. Throws RpcError subclasses for failures the caller must act on. */
+  /** Does the work. Throws AppError subclasses for failures the caller must act on. */
   handler(params: z.output<P>, ctx: C): Promise<z.output<R>>;
 }
 

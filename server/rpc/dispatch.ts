@@ -13,7 +13,8 @@ import {
 } from "../../common/messages.ts";
 import type { Logger } from "../log.ts";
 import type { MethodDef, RequestContext } from "./define_method.ts";
-import { RpcError } from "./errors.ts";
+import { AppError } from "../errors.ts";
+import { wireError } from "./errors.ts";
 
 /** Per-connection state: the requests in flight, by id, so `$/cancelRequest` can abort them. */
 export interface Session {
@@ -54,9 +55,9 @@ function idKey(id: string | number): string {
   return `${typeof id}:${id}`;
 }
 
-/** Builds the error response for `error` (an RpcError, or a protocol error built here). */
-export function errorResponse(id: JsonRpcId, error: RpcError): JsonRpcResponse {
-  return { jsonrpc: "2.0", id, error: error.toJSON() };
+/** Builds the error response for `error` (an AppError, or a protocol error built here). */
+export function errorResponse(id: JsonRpcId, error: AppError): JsonRpcResponse {
+  return { jsonrpc: "2.0", id, error: wireError(error) };
 }
 
 /** Maps by-position params onto the declared parameter order. */
@@ -65,7 +66,7 @@ function namedParams(def: MethodDef, params: unknown): Record<string, unknown> {
   if (!Array.isArray(params)) return params as Record<string, unknown>;
   const keys = Object.keys(def.params.shape);
   if (params.length > keys.length) {
-    throw new RpcError(
+    throw new AppError(
       "invalid_params",
       `Invalid params for "${def.name}": ${params.length} positional values given, at most ${keys.length} accepted`,
     );
@@ -78,7 +79,7 @@ function namedParams(def: MethodDef, params: unknown): Record<string, unknown> {
 }
 
 /** The -32602 error for params of `method` that fail their schema, with the issues in data. */
-export function invalidParamsError(method: string, error: z.ZodError): RpcError {
+export function invalidParamsError(method: string, error: z.ZodError): AppError {
   const issues = error.issues.map((issue) => ({
     path: issue.path.map(String).join("."),
     code: issue.code,
@@ -86,7 +87,7 @@ export function invalidParamsError(method: string, error: z.ZodError): RpcError 
   }));
   const first = issues[0];
   const where = first?.path ? `${first.path}: ` : "";
-  return new RpcError(
+  return new AppError(
     "invalid_params",
     `Invalid params for "${method}": ${where}${first?.message}`,
     {
@@ -124,7 +125,7 @@ export function createDispatcher<C extends RequestContext>(
     try {
       const result = await def.handler(parsed.data, options.makeContext(controller.signal));
       if (controller.signal.aborted) {
-        throw new RpcError("cancelled", `Request ${JSON.stringify(id)} was cancelled`);
+        throw new AppError("cancelled", `Request ${JSON.stringify(id)} was cancelled`);
       }
       if (result === null || typeof result !== "object") {
         throw new Error(
@@ -134,9 +135,9 @@ export function createDispatcher<C extends RequestContext>(
       return result;
     } catch (error) {
       if (
-        controller.signal.aborted && !(error instanceof RpcError && error.kind !== "internal_error")
+        controller.signal.aborted && !(error instanceof AppError && error.kind !== "internal_error")
       ) {
-        throw new RpcError("cancelled", `Request ${JSON.stringify(id)} was cancelled`, {
+        throw new AppError("cancelled", `Request ${JSON.stringify(id)} was cancelled`, {
           cause: error,
         });
       }
@@ -155,7 +156,7 @@ export function createDispatcher<C extends RequestContext>(
     if (!isPlainObject(message)) {
       return errorResponse(
         null,
-        new RpcError("invalid_request", "Invalid request: expected an object"),
+        new AppError("invalid_request", "Invalid request: expected an object"),
       );
     }
     const hasId = "id" in message;
@@ -163,7 +164,7 @@ export function createDispatcher<C extends RequestContext>(
     if (hasId && !isJsonRpcId(id)) {
       return errorResponse(
         null,
-        new RpcError("invalid_request", "Invalid request: id must be a string, a number or null"),
+        new AppError("invalid_request", "Invalid request: id must be a string, a number or null"),
       );
     }
     const replyId = hasId ? id as JsonRpcId : null;
@@ -171,20 +172,20 @@ export function createDispatcher<C extends RequestContext>(
     if (message.jsonrpc !== "2.0") {
       return errorResponse(
         replyId,
-        new RpcError("invalid_request", 'Invalid request: jsonrpc must be "2.0"'),
+        new AppError("invalid_request", 'Invalid request: jsonrpc must be "2.0"'),
       );
     }
     if (typeof method !== "string") {
       return errorResponse(
         replyId,
-        new RpcError("invalid_request", "Invalid request: method must be a string"),
+        new AppError("invalid_request", "Invalid request: method must be a string"),
       );
     }
     // Older clients send `"params": null` to mean "no params".
     if (params !== undefined && params !== null && typeof params !== "object") {
       return errorResponse(
         replyId,
-        new RpcError("invalid_request", "Invalid request: params must be an object or an array"),
+        new AppError("invalid_request", "Invalid request: params must be an object or an array"),
       );
     }
     if (method === CANCEL_METHOD) {
@@ -195,8 +196,8 @@ export function createDispatcher<C extends RequestContext>(
     options.onRequestStart?.();
     try {
       const def = table.get(method);
-      if (!def) throw new RpcError("method_not_found", `Method not found: "${method}"`);
-      if (!options.isAccepting()) throw new RpcError("server_error", "Server is shutting down");
+      if (!def) throw new AppError("method_not_found", `Method not found: "${method}"`);
+      if (!options.isAccepting()) throw new AppError("server_error", "Server is shutting down");
       const result = await run(def, params, replyId, session);
       return hasId ? { jsonrpc: "2.0", id: replyId, result } : undefined;
     } catch (error) {
@@ -205,7 +206,7 @@ export function createDispatcher<C extends RequestContext>(
         options.log.debug("Notification failed", { method, error });
         return undefined;
       }
-      if (error instanceof RpcError) {
+      if (error instanceof AppError) {
         if (error.kind === "internal_error") {
           options.log.error("Request failed", { method, id: replyId, error });
         }
@@ -214,7 +215,7 @@ export function createDispatcher<C extends RequestContext>(
       options.log.error("Unexpected error in handler", { method, id: replyId, error });
       return errorResponse(
         replyId,
-        new RpcError("internal_error", "Internal error", { data: { request_id: replyId } }),
+        new AppError("internal_error", "Internal error", { data: { request_id: replyId } }),
       );
     } finally {
       options.onRequestEnd?.();
@@ -225,7 +226,7 @@ export function createDispatcher<C extends RequestContext>(
     async handle(message, session) {
       if (!Array.isArray(message)) return await handleOne(message, session);
       if (message.length === 0) {
-        return errorResponse(null, new RpcError("invalid_request", "Invalid request: empty batch"));
+        return errorResponse(null, new AppError("invalid_request", "Invalid request: empty batch"));
       }
       const responses = await Promise.all(message.map((member) => handleOne(member, session)));
       const present = responses.filter((r): r is JsonRpcResponse => r !== undefined);

@@ -5,7 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { CancelledError, TimeoutError } from "../rpc/errors.ts";
+import { CancelledError, TimeoutError } from "../errors.ts";
 import type { Channel } from "./_ssh2_types.ts";
 import type { CallOptions, ExecResult } from "./pool.ts";
 

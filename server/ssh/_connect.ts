@@ -5,7 +5,7 @@
  * @module
  */
 import ssh2 from "ssh2";
-import { SshFailedError } from "../rpc/errors.ts";
+import { SshFailedError } from "../errors.ts";
 import { createSemaphore } from "./_channels.ts";
 import {
   type Endpoint,

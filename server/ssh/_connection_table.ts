@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SshFailedError } from "../rpc/errors.ts";
+import { SshFailedError } from "../errors.ts";
 import { raceSignals, startDeadline } from "./_channels.ts";
 import {
   type ConnectContext,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { NotFoundError, RpcError, SshFailedError } from "../rpc/errors.ts";
+import { AppError, NotFoundError, SshFailedError } from "../errors.ts";
 import type { Endpoint } from "./_endpoint.ts";
 import type { HostKeyInfo } from "./pool.ts";
 
@@ -56,7 +56,7 @@ export function mapCallError(
   o: { targetName: string; endpoint: Endpoint; action: string },
 ): Error {
   const { endpoint, action } = o;
-  if (error instanceof RpcError) return error;
+  if (error instanceof AppError) return error;
   const code = errorCode(error);
   if (code === 2) {
     return new NotFoundError(`Cannot ${action} on "${o.targetName}": no such file`, {
@@ -82,7 +82,7 @@ export function mapCallError(
   return failureError(endpoint, { action, error, reason: "channel_failed" });
 }
 
-/** The -32002 error for a host key that is not known; `data.kind` names the case. */
+/** The -32002 error for a host key that is not known; `data.reason` names the case. */
 export function hostKeyError(endpoint: Endpoint, info: HostKeyInfo): Error {
   const name = endpoint.keyPort === 22
     ? endpoint.keyHost
@@ -100,7 +100,7 @@ export function hostKeyError(endpoint: Endpoint, info: HostKeyInfo): Error {
       } for "${name}"; this could be an attack, so the key is refused (if the change is expected, remove the old entry with "ssh-keygen -R ${name}")`,
       {
         data: {
-          kind: "host_key_mismatch",
+          reason: "host_key_mismatch",
           ...base,
           expected_fingerprint: expected[0] ?? null,
           expected_fingerprints: expected,
@@ -111,12 +111,12 @@ export function hostKeyError(endpoint: Endpoint, info: HostKeyInfo): Error {
   if (info.status === "revoked") {
     return new SshFailedError(
       `Cannot connect to ${endpoint.label}: host key revoked: the server presents ${info.fingerprint_sha256}, which known_hosts marks @revoked`,
-      { data: { kind: "host_key_revoked", ...base } },
+      { data: { reason: "host_key_revoked", ...base } },
     );
   }
   return new SshFailedError(
     `Cannot connect to ${endpoint.label}: host key unknown: the server presents ${info.type} key ${info.fingerprint_sha256}, which is not in known_hosts for "${name}"; check the fingerprint and trust it explicitly`,
-    { data: { kind: "host_key_unknown", ...base, fingerprint_sha256: info.fingerprint_sha256 } },
+    { data: { reason: "host_key_unknown", ...base, fingerprint_sha256: info.fingerprint_sha256 } },
   );
 }
 

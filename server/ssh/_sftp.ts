@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { NotFoundError } from "../rpc/errors.ts";
+import { NotFoundError } from "../errors.ts";
 import type { Connection } from "./_connect.ts";
 import { errorMessage, failureError } from "./_errors.ts";
 import type { Sftp } from "./_ssh2_types.ts";

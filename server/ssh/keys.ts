@@ -5,7 +5,7 @@
  * @module
  */
 import ssh2 from "ssh2";
-import { SshFailedError } from "../rpc/errors.ts";
+import { SshFailedError } from "../errors.ts";
 
 /** ssh2's parsed key, as far as it is used here (the package ships no types). */
 interface ParsedKey {

@@ -7,7 +7,7 @@
  */
 import { dirname } from "node:path";
 import type { Logger } from "../log.ts";
-import { ConflictError } from "../rpc/errors.ts";
+import { ConflictError } from "../errors.ts";
 import { collectExec, startDeadline } from "./_channels.ts";
 import { ConnectionTable } from "./_connection_table.ts";
 import { type PoolSettings, readOptional } from "./_endpoint.ts";

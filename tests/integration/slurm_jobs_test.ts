@@ -182,37 +182,42 @@ clusterTest(
   },
 );
 
-clusterTest("a changed host key is a hard -32002 host_key_mismatch error", async (cluster) => {
-  await using box = await makeSandbox();
-  await using _daemon = await setUp(cluster, box, { trust: false });
-  await using client = new SocketClient(box.socket);
-  const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
-  await Deno.mkdir(join(box.env.HOME, ".ssh"), { recursive: true });
-  await Deno.writeTextFile(
-    join(box.env.HOME, ".ssh", "known_hosts"),
-    `[${cluster.host}]:${cluster.port} ${other}\n`,
-  );
-  const { id } = await addCluster(client, cluster);
-  await assert.rejects(
-    client.request("slurm.queue", { cluster_id: id }),
-    (e) =>
-      e instanceof ServerError && e.code === -32002 &&
-      (e.data as { kind: string }).kind === "host_key_mismatch" &&
-      JSON.stringify(e.data).includes(cluster.hostKeyFingerprint),
-  );
-  const test = await client.request("clusters.test", { id }) as {
-    success: boolean;
-    host_key: { known: boolean };
-  };
-  assert.equal(test.success, false);
-  await assert.rejects(
-    client.request("clusters.trust_host_key", {
-      id,
-      fingerprint_sha256: cluster.hostKeyFingerprint,
-    }),
-    (e) => e instanceof ServerError,
-  );
-});
+clusterTest(
+  "a changed host key is a hard -32002 error with reason host_key_mismatch",
+  async (cluster) => {
+    await using box = await makeSandbox();
+    await using _daemon = await setUp(cluster, box, { trust: false });
+    await using client = new SocketClient(box.socket);
+    const other =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    await Deno.mkdir(join(box.env.HOME, ".ssh"), { recursive: true });
+    await Deno.writeTextFile(
+      join(box.env.HOME, ".ssh", "known_hosts"),
+      `[${cluster.host}]:${cluster.port} ${other}\n`,
+    );
+    const { id } = await addCluster(client, cluster);
+    await assert.rejects(
+      client.request("slurm.queue", { cluster_id: id }),
+      (e) =>
+        e instanceof ServerError && e.code === -32002 &&
+        (e.data as { kind: string; reason: string }).kind === "ssh_failed" &&
+        (e.data as { reason: string }).reason === "host_key_mismatch" &&
+        JSON.stringify(e.data).includes(cluster.hostKeyFingerprint),
+    );
+    const test = await client.request("clusters.test", { id }) as {
+      success: boolean;
+      host_key: { known: boolean };
+    };
+    assert.equal(test.success, false);
+    await assert.rejects(
+      client.request("clusters.trust_host_key", {
+        id,
+        fingerprint_sha256: cluster.hostKeyFingerprint,
+      }),
+      (e) => e instanceof ServerError,
+    );
+  },
+);
 
 clusterTest(
   "a remote job runs through SLURM, and its fetched output is parsed like a local one",

@@ -3,7 +3,8 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { createLogger, type Logger } from "../../server/log.ts";
-import { RpcError, SshFailedError } from "../../server/rpc/errors.ts";
+import { AppError, SshFailedError } from "../../server/errors.ts";
+import { wireError } from "../../server/rpc/errors.ts";
 import { fingerprintSha256 } from "../../server/ssh/known_hosts.ts";
 import { type PoolOptions, SshPool, type SshTarget } from "../../server/ssh/pool.ts";
 import { clusterTest, type TestCluster } from "../_cluster.ts";
@@ -64,10 +65,10 @@ function poolOptions(home: string, log: Logger, extra: Partial<PoolOptions> = {}
   return { home, localUser: "root", agentSocket: null, log, globalKnownHostsFiles: [], ...extra };
 }
 
-/** Asserts an RpcError with this code whose wire form has these data fields. */
-function assertRpc(error: unknown, code: number, data: Record<string, unknown> = {}): RpcError {
-  assert.ok(error instanceof RpcError, String(error));
-  const wire = error.toJSON();
+/** Asserts an AppError with this code whose wire form has these data fields. */
+function assertRpc(error: unknown, code: number, data: Record<string, unknown> = {}): AppError {
+  assert.ok(error instanceof AppError, String(error));
+  const wire = wireError(error);
   assert.equal(wire.code, code, error.message);
   for (const [key, value] of Object.entries(data)) {
     assert.deepEqual(wire.data[key], value, `data.${key}`);
@@ -84,21 +85,22 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail("expected a rejection");
 }
 
-Deno.test("SshFailedError with data.kind host_key_mismatch keeps that kind on the wire", () => {
+Deno.test("SshFailedError keeps kind ssh_failed on the wire and its finer reason in data.reason", () => {
   const error = new SshFailedError(
     'Cannot connect to "hpc1" (127.0.0.1:2222): host key changed: x',
     {
       data: {
-        kind: "host_key_mismatch",
+        reason: "host_key_mismatch",
         expected_fingerprint: "SHA256:a",
         presented_fingerprint: "SHA256:b",
       },
     },
   );
-  const wire = JSON.parse(JSON.stringify(error));
+  const wire = JSON.parse(JSON.stringify(wireError(error)));
   assert.equal(wire.code, -32002);
   assert.deepEqual(wire.data, {
-    kind: "host_key_mismatch",
+    kind: "ssh_failed",
+    reason: "host_key_mismatch",
     expected_fingerprint: "SHA256:a",
     presented_fingerprint: "SHA256:b",
   });
@@ -229,7 +231,7 @@ clusterTest(
       const name = `[127.0.0.1]:${cluster.port}`;
 
       const unknown = assertRpc(await rejection(pool.exec(target, ["true"])), -32002, {
-        kind: "host_key_unknown",
+        reason: "host_key_unknown",
         fingerprint_sha256: cluster.hostKeyFingerprint,
       });
       assert.ok(
@@ -283,7 +285,7 @@ clusterTest(
       await Deno.writeTextFile(trusted.file, `${name} ${otherPub[0]} ${otherPub[1]}\n`);
       pool.forget(target.id);
       const changed = assertRpc(await rejection(pool.exec(target, ["true"])), -32002, {
-        kind: "host_key_mismatch",
+        reason: "host_key_mismatch",
         expected_fingerprint: otherFingerprint,
         presented_fingerprint: cluster.hostKeyFingerprint,
       });
@@ -293,12 +295,12 @@ clusterTest(
         ),
         changed.message,
       );
-      assert.equal(Object.keys(changed.toJSON().data)[0], "kind");
+      assert.equal(wireError(changed).data.kind, "ssh_failed");
       const mismatch = await pool.probe(target);
       assert.deepEqual(mismatch.hostKey.expected, [otherFingerprint]);
       assert.equal(mismatch.hostKey.status, "mismatch");
       assertRpc(await rejection(pool.trustHostKey(target, cluster.hostKeyFingerprint)), -32002, {
-        kind: "host_key_mismatch",
+        reason: "host_key_mismatch",
       });
     });
   },
@@ -502,7 +504,7 @@ clusterTest(
         await using probe = new SshPool(poolOptions(home, log));
         const error = await rejection(probe.exec(targetOf(cluster, { keyFile: key }), ["true"]))
           .catch((e) => e);
-        isBad = error instanceof RpcError && error.message.includes("invalid SEC1 private key");
+        isBad = error instanceof AppError && error.message.includes("invalid SEC1 private key");
       }
       assert.ok(isBad, "no ECDSA key with the high bit set in 40 tries");
       await Deno.writeTextFile(

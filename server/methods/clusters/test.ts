@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { getCluster } from "../../db/clusters.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { RpcError } from "../../rpc/errors.ts";
+import { AppError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 import { clusterOf, sshTargetOf } from "../../clusters/cluster.ts";
 
@@ -109,7 +109,7 @@ export const test = defineMethod({
         ...(problems.length ? { error: problems.join("; ") } : {}),
       };
     } catch (error) {
-      if (!(error instanceof RpcError)) throw error;
+      if (!(error instanceof AppError)) throw error;
       return {
         ...base,
         success: false,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { deleteJob, getJob } from "../../db/jobs.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { InvalidStateError } from "../../rpc/errors.ts";
+import { InvalidStateError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 import { PK } from "./_shapes.ts";
 

@@ -3,7 +3,7 @@ import { getJob } from "../../db/jobs.ts";
 import { resolveJobFile } from "../../jobs/job_dir.ts";
 import { readRange } from "../../jobs/tail.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { NotFoundError } from "../../rpc/errors.ts";
+import { NotFoundError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 import { PK } from "./_shapes.ts";
 

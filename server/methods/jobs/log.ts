@@ -5,7 +5,7 @@ import { phaseFiles } from "../../jobs/local_runner.ts";
 import { isTerminal } from "../../jobs/state_machine.ts";
 import { tailLines } from "../../jobs/tail.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { NotFoundError } from "../../rpc/errors.ts";
+import { NotFoundError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 import { PK } from "./_shapes.ts";
 

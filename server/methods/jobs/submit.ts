@@ -5,7 +5,7 @@ import { getCluster } from "../../db/clusters.ts";
 import { getJob, insertJob, updateJob } from "../../db/jobs.ts";
 import { jobDirPath, RESTART_FILES, slugOf } from "../../jobs/job_dir.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { CrystalInputInvalidError, InvalidStateError } from "../../rpc/errors.ts";
+import { CrystalInputInvalidError, InvalidStateError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 import { JOB_STATUS } from "./_shapes.ts";
 

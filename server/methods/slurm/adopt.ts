@@ -6,7 +6,7 @@ import { jobDirPath, slugOf } from "../../jobs/job_dir.ts";
 import { mapSlurmState } from "../../slurm/states.ts";
 import { parseScontrolJob } from "../../slurm/parse.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { ConflictError, NotFoundError, SlurmRejectedError } from "../../rpc/errors.ts";
+import { ConflictError, NotFoundError, SlurmRejectedError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 
 /** `slurm.adopt`: track a SLURM job that was submitted by hand. */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { clusterOf, sshTargetOf } from "../../clusters/cluster.ts";
 import { getCluster } from "../../db/clusters.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { SlurmRejectedError } from "../../rpc/errors.ts";
+import { SlurmRejectedError } from "../../errors.ts";
 import { parseSqueueText, SQUEUE_FORMAT } from "../../slurm/parse.ts";
 import type { MethodContext } from "../context.ts";
 

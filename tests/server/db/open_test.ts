@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Database } from "../../../server/db/open.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../../server/db/migrations.ts";
-import { DatabaseError } from "../../../server/rpc/errors.ts";
+import { DatabaseError } from "../../../server/errors.ts";
 
 async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir();

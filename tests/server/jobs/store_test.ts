@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getJob, insertJob, jobEvents, listJobs, transitionJob } from "../../../server/db/jobs.ts";
 import { Database } from "../../../server/db/open.ts";
-import { InvalidStateError } from "../../../server/rpc/errors.ts";
+import { InvalidStateError } from "../../../server/errors.ts";
 
 function newJob(db: Database, name: string) {
   return insertJob(db, {

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { abortableSleep } from "../../../server/abortable_sleep.ts";
 import { defineMethod } from "../../../server/rpc/define_method.ts";
-import { NotFoundError } from "../../../server/rpc/errors.ts";
+import { NotFoundError } from "../../../server/errors.ts";
 import { createDispatcher, type Dispatcher } from "../../../server/rpc/dispatch.ts";
 import { SILENT_LOGGER } from "../../../server/log.ts";
 

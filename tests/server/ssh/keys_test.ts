@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RpcError } from "../../../server/rpc/errors.ts";
+import { AppError } from "../../../server/errors.ts";
 import { loadPrivateKey } from "../../../server/ssh/keys.ts";
 
 /** Runs ssh-keygen quietly and fails the test when it fails. */
@@ -17,8 +17,8 @@ async function sshKeygen(args: string[]): Promise<void> {
 /** Rejects with an SshFailedError whose data.reason is `reason` and whose message has every fragment. */
 async function assertKeyError(path: string, reason: string, fragments: string[]): Promise<void> {
   await assert.rejects(loadPrivateKey(path), (error: unknown) => {
-    assert.ok(error instanceof RpcError);
-    assert.equal(error.code, -32002);
+    assert.ok(error instanceof AppError);
+    assert.equal(error.kind, "ssh_failed");
     assert.equal(error.data?.["reason"], reason, error.message);
     assert.ok(error.message.startsWith(`Cannot use SSH key "${path}": `), error.message);
     for (const fragment of fragments) assert.ok(error.message.includes(fragment), error.message);
