@@ -6,10 +6,7 @@
 import { pidFilePath } from "../common/paths.ts";
 import { VERSION } from "../common/version.ts";
 import type { Config } from "./config.ts";
-import { Database } from "./db/open.ts";
-import { LocalRunner } from "./jobs/local_runner.ts";
-import { SlurmRunner } from "./jobs/slurm_runner.ts";
-import { SshPool } from "./ssh/pool.ts";
+import { buildServices, type Services } from "./services.ts";
 import type { Logger } from "./log.ts";
 import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
@@ -32,10 +29,7 @@ export class Daemon implements AsyncDisposable {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #lock: PidLock;
-  readonly #db: Database;
-  readonly #local: LocalRunner;
-  readonly #remote: SlurmRunner;
-  readonly #ssh: SshPool;
+  readonly #services: Services;
   readonly #listener: Deno.UnixListener;
   readonly #dispatcher: Dispatcher;
   readonly #openrpc: OpenRpcDocument;
@@ -56,35 +50,14 @@ export class Daemon implements AsyncDisposable {
    */
   static async start(config: Config, deps: DaemonDeps): Promise<Daemon> {
     const lock = acquirePidLock(pidFilePath(config.socketPath), config.socketPath);
-    let db: Database | undefined;
-    let local: LocalRunner | undefined;
-    let ssh: SshPool | undefined;
-    let remote: SlurmRunner | undefined;
+    let services: Services | undefined;
     try {
-      db = Database.open(config.dbPath);
       const clock = deps.clock ?? SYSTEM_CLOCK;
-      local = new LocalRunner({ db, log: deps.log, clock, config });
-      ssh = new SshPool({ ...config.ssh, log: deps.log });
-      remote = new SlurmRunner({ db, log: deps.log, clock, config, ssh });
-      // Before listening: a request must not queue work while runs are still being adopted.
-      await local.start();
-      remote.start();
+      services = await buildServices(config, { log: deps.log, clock });
       const listener = await listenUnix(config.socketPath);
-      return new Daemon({
-        config,
-        deps: { ...deps, clock },
-        lock,
-        db,
-        local,
-        remote,
-        ssh,
-        listener,
-      });
+      return new Daemon({ config, deps: { ...deps, clock }, lock, services, listener });
     } catch (error) {
-      await remote?.[Symbol.asyncDispose]();
-      await ssh?.[Symbol.asyncDispose]();
-      await local?.[Symbol.asyncDispose]();
-      db?.close();
+      await services?.[Symbol.asyncDispose]();
       lock.release();
       throw error;
     }
@@ -96,36 +69,30 @@ export class Daemon implements AsyncDisposable {
       config: Config;
       deps: DaemonDeps;
       lock: PidLock;
-      db: Database;
-      local: LocalRunner;
-      remote: SlurmRunner;
-      ssh: SshPool;
+      services: Services;
       listener: Deno.UnixListener;
     },
   ) {
-    this.#local = parts.local;
-    this.#remote = parts.remote;
-    this.#ssh = parts.ssh;
+    this.#services = parts.services;
     this.#config = parts.config;
     this.#log = parts.deps.log;
     this.#clock = parts.deps.clock ?? SYSTEM_CLOCK;
     this.#lock = parts.lock;
-    this.#db = parts.db;
     this.#listener = parts.listener;
     this.#startedAt = this.#clock.now();
     this.#openrpc = discoveryDocument();
+    const { engine, db } = this.#services;
     this.#dispatcher = createDispatcher<MethodContext>({
       methods: METHODS,
       log: this.#log,
       makeContext: (signal) => ({
         signal,
-        db: this.#db,
+        db,
         log: this.#log,
         clock: this.#clock,
         config: this.#config,
-        local: this.#local,
-        remote: this.#remote,
-        ssh: this.#ssh,
+        engine,
+        ssh: engine.ssh,
         daemon: {
           status: () => this.status(),
           requestShutdown: (reason) => setTimeout(() => void this.shutdown(reason), 0),
@@ -146,7 +113,7 @@ export class Daemon implements AsyncDisposable {
     });
     this.#log.info("Listening", {
       socket: this.#config.socketPath,
-      db: this.#db.path,
+      db: db.path,
       pid: Deno.pid,
       version: VERSION,
     });
@@ -167,7 +134,7 @@ export class Daemon implements AsyncDisposable {
       started_at: this.#startedAt.toISOString(),
       uptime_s: Math.round((now.getTime() - this.#startedAt.getTime()) / 100) / 10,
       socket: this.#config.socketPath,
-      db_path: this.#db.path,
+      db_path: this.#services.db.path,
       connections: this.#connections.size,
       requests_served: this.#requestsServed,
       inactivity_timeout_s: this.#config.inactivityTimeoutMs / 1000,
@@ -233,7 +200,7 @@ export class Daemon implements AsyncDisposable {
     if (this.#talkingConnections > 0 || this.#activeRequests > 0) return;
     this.#idleTimer = setTimeout(() => {
       // Queued and running local jobs need a daemon to start them and record how they end.
-      if (this.#local.hasWork() || this.#remote.hasWork()) this.#armIdleTimer();
+      if (this.#services.engine.runners.hasWork()) this.#armIdleTimer();
       else void this.shutdown("inactivity timeout");
     }, timeout);
   }
@@ -269,10 +236,7 @@ export class Daemon implements AsyncDisposable {
     }
     for (const controller of this.#connections.values()) controller.abort();
     await Promise.allSettled([...this.#connections.keys()]);
-    await this.#remote[Symbol.asyncDispose]();
-    await this.#ssh[Symbol.asyncDispose]();
-    await this.#local[Symbol.asyncDispose]();
-    this.#db.close();
+    await this.#services[Symbol.asyncDispose]();
     try {
       await Deno.remove(this.#config.socketPath);
     } catch (error) {

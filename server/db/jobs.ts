@@ -1,139 +1,32 @@
 /**
- * All SQL for jobs. State changes go through `transitionJob` only, which checks the state
- * machine and records the transition inside one transaction.
+ * All SQL for jobs and their event log. The write functions take the connection of a transaction
+ * that `jobs/store.ts` opens: the store is their only caller, so that every change of a job row
+ * is logged and announced (a test checks that nothing else imports them).
  *
  * @module
  */
-import type { SQLInputValue } from "node:sqlite";
-import { canTransition, type JobState } from "../jobs/state_machine.ts";
-import { InvalidStateError, NotFoundError } from "../errors.ts";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import { NotFoundError } from "../errors.ts";
+import type { JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
+import { UPDATABLE_COLUMNS } from "../model/job.ts";
+import type { JobState } from "../model/job_state.ts";
 import type { Database } from "./open.ts";
 
-/** A jobs row, as stored. */
-export interface JobRow {
-  pk: number;
-  uuid: string;
-  name: string;
-  state: JobState;
-  dft_code: string;
-  runner_type: string;
-  cluster_id: number | null;
-  work_dir: string | null;
-  input: string;
+/** What a logged change is about. */
+export type JobEventKind = "state" | "progress" | "deleted";
+
+/** One row of the event log. */
+export interface JobEventRow {
+  seq: number;
+  job_pk: number;
+  kind: JobEventKind;
+  from_state: JobState | null;
+  to_state: JobState;
   progress_percent: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  updated_at: string;
-  results_json: string | null;
-  error_snippet: string | null;
-  pid: number | null;
-  exit_code: number | null;
-  properties_input: string | null;
-  restart_from: number | null;
-  tags_json: string;
-  resources_json: string;
-  phase: string | null;
-  state_reason: string | null;
-  output_name: string | null;
-  final_energy: number | null;
-  slurm_job_id: string | null;
-  remote_dir: string | null;
-  depends_on_json: string;
-  /** Where a remote submission stands: prepared, uploaded, submitting, submitted, fetched. */
-  submit_step: string | null;
-  /** The scheduler's own state word, as last seen (PENDING, RUNNING, ...). */
-  remote_state: string | null;
-}
-
-/** What a new job needs. */
-export interface NewJob {
-  uuid: string;
-  name: string;
-  state: JobState;
-  dft_code: string;
-  runner_type: string;
+  runner_type: RunnerType;
   cluster_id: number | null;
-  input: string;
-  properties_input: string | null;
-  restart_from: number | null;
-  tags: readonly string[];
-  resources: Record<string, unknown>;
-  output_name: string;
-  depends_on?: readonly number[];
   at: string;
-}
-
-/** Columns that change without a state change. */
-export type JobUpdate = Partial<
-  Pick<
-    JobRow,
-    | "work_dir"
-    | "progress_percent"
-    | "started_at"
-    | "finished_at"
-    | "results_json"
-    | "error_snippet"
-    | "pid"
-    | "exit_code"
-    | "phase"
-    | "state_reason"
-    | "final_energy"
-    | "slurm_job_id"
-    | "remote_dir"
-    | "submit_step"
-    | "remote_state"
-  >
->;
-
-const UPDATABLE = new Set<string>([
-  "work_dir",
-  "progress_percent",
-  "started_at",
-  "finished_at",
-  "results_json",
-  "error_snippet",
-  "pid",
-  "exit_code",
-  "phase",
-  "state_reason",
-  "final_energy",
-  "slurm_job_id",
-  "remote_dir",
-  "submit_step",
-  "remote_state",
-]);
-
-/** Inserts a job and returns its row. */
-export function insertJob(db: Database, job: NewJob): JobRow {
-  return db.transaction((c) => {
-    const row = c.prepare(
-      `INSERT INTO jobs (uuid, name, state, dft_code, runner_type, cluster_id, input, properties_input,
-         restart_from, tags_json, resources_json, output_name, depends_on_json, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    ).get(
-      job.uuid,
-      job.name,
-      job.state,
-      job.dft_code,
-      job.runner_type,
-      job.cluster_id,
-      job.input,
-      job.properties_input,
-      job.restart_from,
-      JSON.stringify(job.tags),
-      JSON.stringify(job.resources),
-      job.output_name,
-      JSON.stringify(job.depends_on ?? []),
-      job.at,
-      job.at,
-    ) as unknown as JobRow;
-    c.prepare(
-      "INSERT INTO job_events (job_pk, from_state, to_state, at, reason) VALUES (?, NULL, ?, ?, ?)",
-    )
-      .run(row.pk, job.state, job.at, "submitted");
-    return row;
-  });
+  reason: string | null;
 }
 
 /** The job with `pk`, or undefined. */
@@ -180,111 +73,41 @@ export function listJobs(db: Database, filter: JobFilter): { rows: JobRow[]; tot
   } else if (where.length === 1 && filter.state) {
     total = (c.prepare("SELECT COALESCE(MAX(n), 0) AS n FROM job_counts WHERE state = ?").get(
       filter.state,
-    ) as {
-      n: number;
-    }).n;
+    ) as { n: number }).n;
   } else {
     total = (c.prepare(`SELECT COUNT(*) AS n FROM jobs ${clause}`).get(...args) as { n: number }).n;
   }
   return { rows, total };
 }
 
-/** Jobs of a runner in any of `states`, oldest first, at most `limit` (-1: all). */
+/**
+ * Jobs of a runner in any of `states`, oldest first, at most `limit` (-1: all), optionally on
+ * one cluster only.
+ */
 export function jobsInStates(
   db: Database,
-  runner: string,
-  states: readonly JobState[],
-  limit = -1,
+  query: {
+    runner: RunnerType;
+    states: readonly JobState[];
+    clusterId?: number | undefined;
+    limit?: number;
+  },
 ): JobRow[] {
-  const marks = states.map(() => "?").join(", ");
+  const marks = query.states.map(() => "?").join(", ");
+  const cluster = query.clusterId === undefined ? "" : " AND cluster_id = ?";
+  const args: SQLInputValue[] = [...query.states, query.runner];
+  if (query.clusterId !== undefined) args.push(query.clusterId);
   return db.connection.prepare(
-    `SELECT * FROM jobs WHERE state IN (${marks}) AND runner_type = ? ORDER BY pk LIMIT ?`,
-  ).all(...states, runner, limit) as unknown as JobRow[];
+    `SELECT * FROM jobs WHERE state IN (${marks}) AND runner_type = ?${cluster} ORDER BY pk LIMIT ?`,
+  ).all(...args, query.limit ?? -1) as unknown as JobRow[];
 }
 
-function setClause(fields: JobUpdate): { sql: string; args: SQLInputValue[] } {
-  const keys = Object.keys(fields).filter((k) => UPDATABLE.has(k));
-  return {
-    sql: keys.map((k) => `${k} = ?`).join(", "),
-    args: keys.map((k) => (fields as Record<string, SQLInputValue>)[k] ?? null),
-  };
-}
-
-/** Updates columns that do not change the state. */
-export function updateJob(db: Database, pk: number, fields: JobUpdate, at: string): void {
-  const set = setClause(fields);
-  if (!set.sql) return;
-  db.connection.prepare(`UPDATE jobs SET ${set.sql}, updated_at = ? WHERE pk = ?`).run(
-    ...set.args,
-    at,
-    pk,
-  );
-}
-
-/**
- * Moves a job to `to`, with `fields`, in one transaction, and records the transition.
- * Moving to running stamps started_at; moving to a terminal state stamps finished_at.
- * @throws {InvalidStateError} when the state machine forbids it
- * @throws {NotFoundError} when the job does not exist
- */
-export function transitionJob(
-  db: Database,
-  pk: number,
-  to: JobState,
-  change: { at: string; reason?: string; fields?: JobUpdate },
-): JobRow {
-  return db.transaction((c) => {
-    const current = getJob(db, pk);
-    if (!canTransition(current.state, to)) {
-      throw new InvalidStateError(`Cannot move job ${pk} from ${current.state} to ${to}`, {
-        data: { pk, state: current.state, requested: to },
-      });
-    }
-    const fields: JobUpdate = { ...change.fields };
-    if (to === "running" && !current.started_at) fields.started_at ??= change.at;
-    if (to === "completed" || to === "failed" || to === "cancelled") {
-      fields.finished_at ??= change.at;
-    }
-    if (change.reason !== undefined) fields.state_reason ??= change.reason;
-    const set = setClause(fields);
-    const row = c.prepare(
-      `UPDATE jobs SET state = ?, ${
-        set.sql ? `${set.sql}, ` : ""
-      }updated_at = ? WHERE pk = ? RETURNING *`,
-    ).get(to, ...set.args, change.at, pk) as unknown as JobRow;
-    c.prepare(
-      "INSERT INTO job_events (job_pk, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)",
-    )
-      .run(pk, current.state, to, change.at, change.reason ?? null);
-    return row;
-  });
-}
-
-/** The transition log of a job, oldest first. */
-export function jobEvents(
-  db: Database,
-  pk: number,
-): { from_state: JobState | null; to_state: JobState; at: string; reason: string | null }[] {
+/** The jobs that list `pk` among their dependencies and have not ended, oldest first. */
+export function activeDependents(db: Database, pk: number): JobRow[] {
   return db.connection.prepare(
-    "SELECT from_state, to_state, at, reason FROM job_events WHERE job_pk = ? ORDER BY id",
-  )
-    .all(pk) as unknown as {
-      from_state: JobState | null;
-      to_state: JobState;
-      at: string;
-      reason: string | null;
-    }[];
-}
-
-/** Active remote jobs of one cluster (or of every cluster), oldest first. */
-export function activeRemoteJobs(db: Database, clusterId?: number): JobRow[] {
-  const sql =
-    "SELECT * FROM jobs WHERE runner_type = 'slurm' AND state IN ('created', 'submitted', 'queued', " +
-    `'running', 'unknown')${clusterId === undefined ? "" : " AND cluster_id = ?"} ORDER BY pk`;
-  const statement = db.connection.prepare(sql);
-  return (clusterId === undefined
-    ? statement.all()
-    : statement.all(clusterId)) as unknown as JobRow[];
+    `SELECT jobs.* FROM jobs, json_each(jobs.depends_on_json) AS dep
+     WHERE dep.value = ? AND jobs.state NOT IN ('completed', 'failed', 'cancelled') ORDER BY pk`,
+  ).all(pk) as unknown as JobRow[];
 }
 
 /** The job tracking a SLURM job on a cluster, if any. */
@@ -297,11 +120,123 @@ export function findJobBySlurmId(
     .get(clusterId, slurmJobId) as JobRow | undefined;
 }
 
-/** Deletes a job and its events. */
-export function deleteJob(db: Database, pk: number): void {
-  db.transaction((c) => {
-    // Later jobs that restarted from this one keep their own files; only the link goes.
-    c.prepare("UPDATE jobs SET restart_from = NULL WHERE restart_from = ?").run(pk);
-    c.prepare("DELETE FROM jobs WHERE pk = ?").run(pk);
-  });
+/** The state transitions of a job, oldest first. */
+export function jobHistory(
+  db: Database,
+  pk: number,
+): { from_state: JobState | null; to_state: JobState; at: string; reason: string | null }[] {
+  return db.connection.prepare(
+    `SELECT from_state, to_state, at, reason FROM job_events
+     WHERE job_pk = ? AND kind = 'state' ORDER BY seq`,
+  ).all(pk) as unknown as {
+    from_state: JobState | null;
+    to_state: JobState;
+    at: string;
+    reason: string | null;
+  }[];
+}
+
+/** Logged events after `seq`, oldest first, at most `limit`. */
+export function jobEventsAfter(db: Database, seq: number, limit: number): JobEventRow[] {
+  return db.connection.prepare("SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?")
+    .all(seq, limit) as unknown as JobEventRow[];
+}
+
+/** The oldest and newest sequence numbers still logged (0 and the last issued when empty). */
+export function jobEventBounds(db: Database): { oldest: number; newest: number } {
+  const row = db.connection.prepare(
+    `SELECT MIN(seq) AS oldest, MAX(seq) AS newest FROM job_events`,
+  ).get() as { oldest: number | null; newest: number | null };
+  const issued = db.connection.prepare(
+    "SELECT seq FROM sqlite_sequence WHERE name = 'job_events'",
+  ).get() as { seq: number } | undefined;
+  const newest = Math.max(row.newest ?? 0, issued?.seq ?? 0);
+  return { oldest: row.oldest ?? newest + 1, newest };
+}
+
+/**
+ * Forgets events that are both older than `before` and not among the newest `keep`: events stay
+ * for at least that long or that many, whichever is more. Returns how many went.
+ */
+export function pruneJobEvents(db: Database, options: { before: string; keep: number }): number {
+  const { newest } = jobEventBounds(db);
+  return Number(
+    db.connection.prepare("DELETE FROM job_events WHERE seq <= ? AND at < ?")
+      .run(newest - options.keep, options.before).changes,
+  );
+}
+
+// --- Writes: for jobs/store.ts only, inside its transactions ---------------------------------
+
+/** Inserts a job in state created. */
+export function insertJobRow(c: DatabaseSync, job: NewJob, at: string): JobRow {
+  return c.prepare(
+    `INSERT INTO jobs (uuid, name, state, dft_code, runner_type, cluster_id, input, properties_input,
+       restart_from, tags_json, resources_json, output_name, depends_on_json, created_at, updated_at)
+     VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+  ).get(
+    job.uuid,
+    job.name,
+    job.dft_code,
+    job.runner_type,
+    job.cluster_id,
+    job.input,
+    job.properties_input,
+    job.restart_from,
+    JSON.stringify(job.tags),
+    JSON.stringify(job.resources),
+    job.output_name,
+    JSON.stringify(job.depends_on ?? []),
+    at,
+    at,
+  ) as unknown as JobRow;
+}
+
+/** The job with `pk` read on the transaction's connection. @throws {NotFoundError} */
+export function getJobRow(c: DatabaseSync, pk: number): JobRow {
+  const row = c.prepare("SELECT * FROM jobs WHERE pk = ?").get(pk) as JobRow | undefined;
+  if (!row) throw new NotFoundError(`Job ${pk} does not exist`, { data: { pk } });
+  return row;
+}
+
+/** Sets `fields` (and `state`, when given) and returns the new row. */
+export function updateJobRow(
+  c: DatabaseSync,
+  pk: number,
+  change: { fields: JobUpdate; state?: JobState; at: string },
+): JobRow {
+  const keys = (UPDATABLE_COLUMNS as readonly string[]).filter((k) => k in change.fields);
+  const sets = keys.map((k) => `${k} = ?`);
+  const args = keys.map((k) => (change.fields as Record<string, SQLInputValue>)[k] ?? null);
+  if (change.state !== undefined) sets.push("state = ?"), args.push(change.state);
+  return c.prepare(
+    `UPDATE jobs SET ${[...sets, "updated_at = ?"].join(", ")} WHERE pk = ? RETURNING *`,
+  ).get(...args, change.at, pk) as unknown as JobRow;
+}
+
+/** Appends one event and returns its sequence number. */
+export function insertJobEvent(c: DatabaseSync, event: Omit<JobEventRow, "seq">): number {
+  const row = c.prepare(
+    `INSERT INTO job_events (job_pk, kind, from_state, to_state, progress_percent, runner_type,
+       cluster_id, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+  ).get(
+    event.job_pk,
+    event.kind,
+    event.from_state,
+    event.to_state,
+    event.progress_percent,
+    event.runner_type,
+    event.cluster_id,
+    event.at,
+    event.reason,
+  ) as { seq: number };
+  return row.seq;
+}
+
+/** Deletes a job and its logged events (not the event that records the deletion). */
+export function deleteJobRow(c: DatabaseSync, pk: number): void {
+  // Later jobs that restarted from this one keep their own files; only the link goes.
+  c.prepare("UPDATE jobs SET restart_from = NULL WHERE restart_from = ?").run(pk);
+  c.prepare("DELETE FROM job_events WHERE job_pk = ?").run(pk);
+  c.prepare("DELETE FROM jobs WHERE pk = ?").run(pk);
 }

@@ -134,6 +134,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_cluster_slurm ON jobs (cluster_id, slurm_job_id);
     `,
   },
+  {
+    version: 4,
+    description: "job events: one log of every state and progress change, with a sequence number",
+    sql: `
+      -- seq is AUTOINCREMENT so a number is never reused, not even after the newest events are
+      -- pruned or deleted with their job: clients resume from it. Rows do not reference jobs, so
+      -- the event that says a job was deleted outlives it.
+      CREATE TABLE job_events_v4 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_pk INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('state', 'progress', 'deleted')),
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        progress_percent REAL NOT NULL DEFAULT 0,
+        runner_type TEXT NOT NULL,
+        cluster_id INTEGER,
+        at TEXT NOT NULL,
+        reason TEXT
+      ) STRICT;
+      INSERT INTO job_events_v4 (seq, job_pk, kind, from_state, to_state, progress_percent,
+          runner_type, cluster_id, at, reason)
+        SELECT e.id, e.job_pk, 'state', e.from_state, e.to_state, j.progress_percent,
+          j.runner_type, j.cluster_id, e.at, e.reason
+        FROM job_events e JOIN jobs j ON j.pk = e.job_pk ORDER BY e.id;
+      DROP TABLE job_events;
+      ALTER TABLE job_events_v4 RENAME TO job_events;
+      CREATE INDEX job_events_job ON job_events (job_pk, seq);
+      CREATE INDEX job_events_at ON job_events (at);
+
+      -- The plain-SSH runner: the process group of the run on its host.
+      ALTER TABLE jobs ADD COLUMN remote_pid INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

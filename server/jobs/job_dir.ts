@@ -6,6 +6,7 @@
  */
 import { join, relative, resolve, sep } from "node:path";
 import { InvalidStateError, NotFoundError } from "../errors.ts";
+import type { RunPhase } from "./outcome.ts";
 
 /** The input file CRYSTAL reads on stdin. */
 export const INPUT_FILE = "INPUT";
@@ -122,4 +123,38 @@ export async function resolveJobFile(dir: string, name: string): Promise<string>
   const info = await Deno.stat(real);
   if (!info.isFile) throw refuse("not a regular file");
   return real;
+}
+
+/** The files of one phase of a run, relative to the job directory. */
+export interface PhaseFiles {
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  exitCode: string;
+}
+
+/** The files of one phase of a run. */
+export function phaseFiles(outputName: string, phase: RunPhase): PhaseFiles {
+  return phase === "crystal"
+    ? {
+      stdin: INPUT_FILE,
+      stdout: `${outputName}.out`,
+      stderr: `${outputName}.err`,
+      exitCode: ".exit_code",
+    }
+    : {
+      stdin: INPUT_FILE,
+      stdout: `${outputName}.properties.out`,
+      stderr: `${outputName}.properties.err`,
+      exitCode: ".exit_code_properties",
+    };
+}
+
+/**
+ * Makes the .d3 deck the `INPUT` for the properties run: parallel Pproperties reads INPUT rather
+ * than stdin. The .d12 is kept as INPUT.d12.
+ */
+export async function usePropertiesInput(dir: string): Promise<void> {
+  await Deno.copyFile(join(dir, INPUT_FILE), join(dir, "INPUT.d12"));
+  await Deno.copyFile(join(dir, PROPERTIES_INPUT_FILE), join(dir, INPUT_FILE));
 }

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { DEFAULT_MAX_OPT_CYCLES, DEFAULT_MAX_SCF_CYCLES, validateDeck } from "../crystal/deck.ts";
 import type { CrystalOutput } from "../crystal/output_parser.ts";
-import type { JobUpdate } from "../db/jobs.ts";
+import type { JobUpdate } from "../model/job.ts";
 
 /** The two programs a local job may run, in order. */
 export type RunPhase = "crystal" | "properties";

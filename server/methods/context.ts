@@ -6,8 +6,7 @@
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/open.ts";
-import type { LocalRunner } from "../jobs/local_runner.ts";
-import type { SlurmRunner } from "../jobs/slurm_runner.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { SshPool } from "../ssh/pool.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../rpc/define_method.ts";
@@ -41,10 +40,8 @@ export interface MethodContext extends RequestContext {
   clock: Clock;
   config: Config;
   daemon: DaemonControl;
-  /** Runs jobs on this machine. */
-  local: LocalRunner;
-  /** Submits and tracks jobs on SLURM clusters. */
-  remote: SlurmRunner;
+  /** The job store, the runners and the use cases' other parts. */
+  engine: Engine;
   /** Pooled SSH connections, one per cluster. */
   ssh: SshPool;
 }

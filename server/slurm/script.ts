@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { shellQuote } from "../ssh/quote.ts";
+import { shellQuote } from "../shell_quote.ts";
 
 /** Everything the batch script needs. */
 export interface SbatchSpec {
@@ -103,16 +103,14 @@ function word(value: string): string {
   return /^[A-Za-z0-9_.,/:=@%+-]+$/.test(value) ? value : shellQuote(value);
 }
 
-/** The launcher words, with {ranks} replaced by the task count SLURM gives the job. */
-function launcher(mpirun: string): string[] {
+/** The launcher words, with {ranks} replaced by `ranks` (a number, or a shell expansion). */
+function launcher(mpirun: string, ranks: string): string[] {
   const words = singleLine("crystal.mpirun", mpirun).trim().split(/\s+/);
   if (words[0] === "") {
     fail("crystal.mpirun", 'must name a launcher, e.g. "srun" or "mpirun -np {ranks}"');
   }
   return words.map((part) =>
-    part.split("{ranks}").map((piece) => piece === "" ? "" : word(piece)).join(
-      '"${SLURM_NTASKS:-1}"',
-    )
+    part.split("{ranks}").map((piece) => piece === "" ? "" : word(piece)).join(ranks)
   );
 }
 
@@ -156,23 +154,27 @@ function sbatchLines(spec: SbatchSpec): string[] {
   return lines.map((line) => `#SBATCH ${line}`);
 }
 
+/** What a run script needs, with or without a batch scheduler. */
+export type RunSpec = Pick<
+  SbatchSpec,
+  "work_dir" | "output_name" | "setup_commands" | "crystal" | "properties" | "parallel"
+>;
+
 /**
- * Renders the batch script. Every value that is not a setup_commands line is shell-quoted (single
- * quotes) or validated; #SBATCH values are validated against safe character sets (throw
- * RangeError/TypeError naming the field otherwise). The script: #!/bin/bash, #SBATCH lines
- * (job-name, comment, chdir, output=slurm-%j.out, error=slurm-%j.err,
- * partition/account/nodes/ntasks/cpus-per-task/time/mem/dependency when given), `set -u`, setup
- * commands, then the run line writing <output_name>.out/.err, then records the exit code into
- * `.exit_code` atomically (tmp + mv) — the exit code file is how the daemon learns the outcome,
- * like the local runner does — then, if properties given and the SCF succeeded (exit 0), swaps
- * INPUT (cp INPUT INPUT.d12; cp INPUT.d3 INPUT) and runs properties into
- * <output_name>.properties.out/.err writing `.exit_code_properties`. Exit with the CRYSTAL exit code.
+ * The body of a run script: cd to the job directory, the setup commands, the run line writing
+ * <output_name>.out/.err, then the exit code recorded in `.exit_code` atomically (tmp + mv), the
+ * way the daemon learns the outcome; then, if properties are given and the SCF succeeded, INPUT
+ * is swapped (cp INPUT INPUT.d12; cp INPUT.d3 INPUT) and properties runs into
+ * <output_name>.properties.out/.err, writing `.exit_code_properties`. It exits with CRYSTAL's
+ * code. `ranks` and `threads` are shell words: numbers, or the scheduler's variables.
  */
-export function renderSbatchScript(spec: SbatchSpec): string {
-  const header = sbatchLines(spec);
+function runBody(
+  spec: RunSpec,
+  counts: { ranks: string; threads: string; pidFile?: string },
+): string[] {
   const name = checked("output_name", spec.output_name, NAME_RULE);
   const setup = spec.setup_commands.map((line, i) => singleLine(`setup_commands[${i}]`, line));
-  const launch = spec.parallel ? launcher(spec.crystal.mpirun) : [];
+  const launch = spec.parallel ? launcher(spec.crystal.mpirun, counts.ranks) : [];
   const run = (field: string, executable: string, out: string) => {
     const argv = [...launch, program(field, executable)].join(" ");
     // Serial builds read the deck on stdin; parallel ones read the INPUT file themselves.
@@ -182,13 +184,12 @@ export function renderSbatchScript(spec: SbatchSpec): string {
     ? run("crystal.parallel_executable", spec.crystal.parallel_executable, name)
     : run("crystal.executable", spec.crystal.executable, name);
   const body = [
-    "#!/bin/bash",
-    ...header,
-    "# Written by crystalmath-server. The daemon learns the outcome from .exit_code.",
     "set -u",
     // SLURM falls back to /tmp when --chdir fails; never run (or record an outcome) elsewhere.
-    `cd ${word(spec.work_dir)} || exit 1`,
-    'export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
+    `cd ${word(checked("work_dir", spec.work_dir, PATH_RULE))} || exit 1`,
+    // A run with no scheduler records its pid first: it leads its own session and process group.
+    ...(counts.pidFile === undefined ? [] : [record(counts.pidFile, '"$$"')]),
+    `export OMP_NUM_THREADS=${counts.threads}`,
     ...setup,
     crystal,
     "rc=$?",
@@ -210,5 +211,40 @@ export function renderSbatchScript(spec: SbatchSpec): string {
     );
   }
   body.push('exit "$rc"');
-  return body.join("\n") + "\n";
+  return body;
+}
+
+/**
+ * Renders the batch script. Every value that is not a setup_commands line is shell-quoted (single
+ * quotes) or validated; #SBATCH values are validated against safe character sets (throw
+ * RangeError/TypeError naming the field otherwise). The script: #!/bin/bash, #SBATCH lines
+ * (job-name, comment, chdir, output=slurm-%j.out, error=slurm-%j.err,
+ * partition/account/nodes/ntasks/cpus-per-task/time/mem/dependency when given), then the run body
+ * (see runBody) with SLURM's task and CPU counts.
+ */
+export function renderSbatchScript(spec: SbatchSpec): string {
+  return [
+    "#!/bin/bash",
+    ...sbatchLines(spec),
+    "# Written by crystalmath-server. The daemon learns the outcome from .exit_code.",
+    ...runBody(spec, { ranks: '"${SLURM_NTASKS:-1}"', threads: '"${SLURM_CPUS_PER_TASK:-1}"' }),
+  ].join("\n") + "\n";
+}
+
+/**
+ * Renders the script of a run on a host without a scheduler: the same body as a batch script,
+ * with the job's own rank and thread counts, recording its pid in `pid_file` first.
+ */
+export function renderDirectScript(
+  spec: RunSpec & { ranks: number; threads: number; pid_file: string },
+): string {
+  return [
+    "#!/bin/sh",
+    "# Written by crystalmath-server. The daemon learns the outcome from .exit_code.",
+    ...runBody(spec, {
+      ranks: count("ranks", spec.ranks),
+      threads: count("threads", spec.threads),
+      pidFile: spec.pid_file,
+    }),
+  ].join("\n") + "\n";
 }

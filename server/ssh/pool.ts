@@ -15,7 +15,7 @@ import { errorMessage, failureError, hostKeyError } from "./_errors.ts";
 import { sftpDownload, sftpReaddir, sftpUpload, sftpWriteFile, withSftp } from "./_sftp.ts";
 import type { Sftp } from "./_ssh2_types.ts";
 import { knownHostsLine } from "./known_hosts.ts";
-import { loginCommand } from "./quote.ts";
+import { loginCommand } from "../shell_quote.ts";
 
 /** What a cluster record supplies to reach its server. */
 export interface SshTarget {

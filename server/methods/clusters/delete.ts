@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { clusterJobCounts, deleteCluster, getCluster } from "../../db/clusters.ts";
+import { cancelClusterJobs } from "../../engine/cancel_job.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
 import { clusterOf, sshTargetOf } from "../../clusters/cluster.ts";
@@ -31,7 +32,9 @@ export const remove = defineMethod({
     const cluster = clusterOf(getCluster(ctx.db, params.id));
     const cancelled: number[] = [];
     if (params.force && clusterJobCounts(ctx.db, params.id).active > 0) {
-      for (const job of await ctx.remote.cancelAll(params.id, ctx.signal)) cancelled.push(job.pk);
+      for (const job of await cancelClusterJobs(ctx.engine, params.id, { signal: ctx.signal })) {
+        cancelled.push(job.pk);
+      }
     }
     const { detached_jobs } = deleteCluster(ctx.db, params.id, { force: params.force });
     ctx.ssh.forget(sshTargetOf(cluster).id);

@@ -5,8 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import type { JobRow } from "../../db/jobs.ts";
-import { JOB_STATES } from "../../jobs/state_machine.ts";
+import type { JobRow } from "../../model/job.ts";
+import { JOB_STATES } from "../../model/job_state.ts";
 
 /** One job in a listing. */
 export const JOB_STATUS = z.strictObject({

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { analyzeCrystalOutput } from "../../crystal/error_analysis.ts";
 import { getJob } from "../../db/jobs.ts";
-import { phaseFiles } from "../../jobs/local_runner.ts";
+import { phaseFiles } from "../../jobs/job_dir.ts";
 import { readRange } from "../../jobs/tail.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { NotFoundError } from "../../errors.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { getJob } from "../../db/jobs.ts";
-import { JOB_STATES } from "../../jobs/state_machine.ts";
+import { cancelJob } from "../../engine/cancel_job.ts";
+import { JOB_STATES } from "../../model/job_state.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
 import { PK } from "./_shapes.ts";
@@ -10,7 +10,7 @@ export const cancel = defineMethod({
   name: "jobs.cancel",
   summary: "Cancel a queued or running job",
   description:
-    "A remote job is cancelled with scancel. A queued local job is cancelled at once; a running " +
+    "A SLURM job is cancelled with scancel; a run on a plain SSH host gets SIGTERM on its process group, then SIGKILL. A queued or held job is cancelled at once. A queued local job is cancelled at once; a running " +
     "one gets SIGTERM on its whole process " +
     "group (launcher and MPI ranks), then SIGKILL after a grace period; the call returns once no " +
     "process of the job is left. Cancelling a finished job is an invalid_state error.",
@@ -26,10 +26,7 @@ export const cancel = defineMethod({
     result: { cancelled: true, state: "cancelled" },
   }],
   async handler(params, ctx: MethodContext) {
-    const job = getJob(ctx.db, params.pk);
-    const row = job.runner_type === "slurm"
-      ? await ctx.remote.cancel(job.pk, ctx.signal)
-      : await ctx.local.cancel(job.pk);
+    const row = await cancelJob(ctx.engine, params.pk, { signal: ctx.signal });
     return { cancelled: true, state: row.state };
   },
 });

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { deleteJob, getJob } from "../../db/jobs.ts";
+import { deleteJob } from "../../engine/delete_job.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { InvalidStateError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 import { PK } from "./_shapes.ts";
 
@@ -26,36 +25,9 @@ export const remove = defineMethod({
     result: { deleted: true, removed_files: true },
   }],
   async handler(params, ctx: MethodContext) {
-    const row = getJob(ctx.db, params.pk);
-    if (row.state === "running" || row.state === "submitted" || row.state === "unknown") {
-      throw new InvalidStateError(
-        `Cannot delete job ${row.pk}: it is ${row.state}; cancel it first`,
-        {
-          data: { pk: row.pk, state: row.state },
-        },
-      );
-    }
-    if (row.runner_type === "slurm" && (row.state === "queued" || row.state === "created")) {
-      throw new InvalidStateError(
-        `Cannot delete job ${row.pk}: it is ${row.state} for SLURM; cancel it first`,
-        {
-          data: { pk: row.pk, state: row.state },
-        },
-      );
-    }
-    if (row.state === "queued" || row.state === "created") await ctx.local.cancel(row.pk);
-    let removed = false;
-    const jobsRoot = `${ctx.config.dataDir}/jobs/`;
-    // Only ever remove a directory the daemon made, under its own jobs folder.
-    if (params.remove_files && row.work_dir !== null && row.work_dir.startsWith(jobsRoot)) {
-      try {
-        await Deno.remove(row.work_dir, { recursive: true });
-        removed = true;
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-    }
-    deleteJob(ctx.db, row.pk);
-    return { deleted: true as const, removed_files: removed };
+    const { removedFiles } = await deleteJob(ctx.engine, params.pk, {
+      removeFiles: params.remove_files,
+    });
+    return { deleted: true as const, removed_files: removedFiles };
   },
 });

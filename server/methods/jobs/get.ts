@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { getJob, jobEvents } from "../../db/jobs.ts";
+import { getJob, jobHistory } from "../../db/jobs.ts";
 import { listJobFiles } from "../../jobs/job_dir.ts";
 import { JOB_RESULTS, parseStoredResults } from "../../jobs/outcome.ts";
-import { JOB_STATES } from "../../jobs/state_machine.ts";
+import { JOB_STATES } from "../../model/job_state.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
 import { JOB_STATUS, jobStatusOf, PK } from "./_shapes.ts";
@@ -123,7 +123,7 @@ export const get = defineMethod({
       remote_state: row.remote_state,
       depends_on: JSON.parse(row.depends_on_json) as number[],
       files: row.work_dir ? await listJobFiles(row.work_dir) : [],
-      history: jobEvents(ctx.db, row.pk),
+      history: jobHistory(ctx.db, row.pk),
     };
   },
 });

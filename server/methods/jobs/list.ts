@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { listJobs } from "../../db/jobs.ts";
-import { JOB_STATES } from "../../jobs/state_machine.ts";
+import { JOB_STATES } from "../../model/job_state.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
 import { JOB_STATUS, jobStatusOf } from "./_shapes.ts";

@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { getJob } from "../../db/jobs.ts";
-import { phaseFiles } from "../../jobs/local_runner.ts";
-import { isTerminal } from "../../jobs/state_machine.ts";
+import { phaseFiles } from "../../jobs/job_dir.ts";
 import { tailLines } from "../../jobs/tail.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { NotFoundError } from "../../errors.ts";
@@ -49,10 +48,13 @@ export const log = defineMethod({
     const files = phaseFiles(name, params.stream === "properties" ? "properties" : "crystal");
     const file = params.stream === "err" ? files.stderr : files.stdout;
     if (row.work_dir === null) throw new NotFoundError(`Job ${row.pk} has no directory yet`);
-    // A remote job that has not finished has its output on the cluster: read it there.
-    if (row.runner_type === "slurm" && row.remote_dir !== null && !isTerminal(row.state)) {
-      return await ctx.remote.tail(row, file, params.tail_lines, ctx.signal);
-    }
+    // A remote job that has not finished has its output on the cluster: its runner reads it there.
+    const remote = await ctx.engine.runners.for(row).tail(row, {
+      file,
+      lines: params.tail_lines,
+      signal: ctx.signal,
+    });
+    if (remote !== undefined) return remote;
     const path = join(row.work_dir, file);
     try {
       return { ...await tailLines(path, params.tail_lines), path };

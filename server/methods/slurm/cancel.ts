@@ -2,8 +2,10 @@ import { z } from "zod";
 import { clusterOf, sshTargetOf } from "../../clusters/cluster.ts";
 import { getCluster } from "../../db/clusters.ts";
 import { findJobBySlurmId } from "../../db/jobs.ts";
-import { isTerminal } from "../../jobs/state_machine.ts";
+import { isTerminal } from "../../model/job_state.ts";
 import { isTerminalSlurmState } from "../../slurm/states.ts";
+import { type Exec, scancelReport, squeueState } from "../../slurm/commands.ts";
+import { cancelJob } from "../../engine/cancel_job.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
 
@@ -32,7 +34,7 @@ export const cancel = defineMethod({
   async handler(params, ctx: MethodContext) {
     const tracked = findJobBySlurmId(ctx.db, params.cluster_id, params.slurm_job_id);
     if (tracked && !isTerminal(tracked.state)) {
-      await ctx.remote.cancel(tracked.pk, ctx.signal);
+      await cancelJob(ctx.engine, tracked.pk, { signal: ctx.signal });
       return {
         success: true,
         message: `Cancelled SLURM job ${params.slurm_job_id} (job ${tracked.pk})`,
@@ -40,31 +42,17 @@ export const cancel = defineMethod({
     }
     const cluster = clusterOf(getCluster(ctx.db, params.cluster_id));
     const target = sshTargetOf(cluster);
-    const options = { timeoutMs: 60_000, signal: ctx.signal };
+    const exec: Exec = (argv) =>
+      ctx.ssh.exec(target, argv, { timeoutMs: 60_000, signal: ctx.signal });
     const id = params.slurm_job_id;
     // scancel of an unknown or finished job may say nothing and exit 0: ask squeue first.
-    const shown = await ctx.ssh.exec(target, [
-      "squeue",
-      "--noheader",
-      "--states=all",
-      `--jobs=${id},${id}`,
-      "-o",
-      "%T",
-    ], options);
-    const state = shown.stdout.trim().split("\n")[0]?.trim() ?? "";
-    if (shown.code === 0 && state === "") {
+    const state = await squeueState(exec, { cluster: cluster.name, id });
+    if (state === "") {
       return { success: false, message: `SLURM job ${id} is not known on "${cluster.name}"` };
     }
     if (isTerminalSlurmState(state)) {
       return { success: false, message: `SLURM job ${id} has already ended (${state})` };
     }
-    const result = await ctx.ssh.exec(target, ["scancel", id], options);
-    const problem = result.stderr.split("\n").find((line) => /error/i.test(line));
-    return result.code === 0 && problem === undefined
-      ? { success: true, message: `Cancelled SLURM job ${id}` }
-      : {
-        success: false,
-        message: (problem ?? result.stderr).trim() || `scancel exited with ${result.code}`,
-      };
+    return await scancelReport(exec, id);
   },
 });

@@ -2,8 +2,7 @@ import { z } from "zod";
 import { clusterOf, sshTargetOf } from "../../clusters/cluster.ts";
 import { getCluster } from "../../db/clusters.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { SlurmRejectedError } from "../../errors.ts";
-import { parseSqueueText, SQUEUE_FORMAT } from "../../slurm/parse.ts";
+import { type Exec, squeueQueue } from "../../slurm/commands.ts";
 import type { MethodContext } from "../context.ts";
 
 /** `slurm.queue`: what SLURM has queued and running on a cluster. */
@@ -57,19 +56,20 @@ export const queue = defineMethod({
   }],
   async handler(params, ctx: MethodContext) {
     const cluster = clusterOf(getCluster(ctx.db, params.cluster_id));
-    const argv = ["squeue", "--noheader", "-o", SQUEUE_FORMAT];
-    if (params.user === "me") argv.push(`--user=${cluster.username}`);
-    else if (params.user !== "all") argv.push(`--user=${params.user}`);
-    if (params.partition) argv.push(`--partition=${params.partition}`);
-    const result = await ctx.ssh.exec(sshTargetOf(cluster), argv, {
-      timeoutMs: 60_000,
-      signal: ctx.signal,
-    });
-    if (result.code !== 0) {
-      throw new SlurmRejectedError(
-        `squeue failed on "${cluster.name}": ${result.stderr.trim().split("\n")[0]}`,
-      );
-    }
-    return { entries: parseSqueueText(result.stdout) };
+    const target = sshTargetOf(cluster);
+    const exec: Exec = (argv) =>
+      ctx.ssh.exec(target, argv, { timeoutMs: 60_000, signal: ctx.signal });
+    const user = params.user === "me"
+      ? cluster.username
+      : params.user === "all"
+      ? undefined
+      : params.user;
+    return {
+      entries: await squeueQueue(exec, {
+        cluster: cluster.name,
+        user,
+        partition: params.partition,
+      }),
+    };
   },
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getCluster } from "../../db/clusters.ts";
-import { JOB_STATES } from "../../jobs/state_machine.ts";
+import { JOB_STATES } from "../../model/job_state.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
 
@@ -40,6 +40,16 @@ export const sync = defineMethod({
   }],
   async handler(params, ctx: MethodContext) {
     if (params.cluster_id !== undefined) getCluster(ctx.db, params.cluster_id);
-    return await ctx.remote.sync(params.cluster_id);
+    const total = { clusters: 0, checked: 0, changed: [], errors: [] } as Awaited<
+      ReturnType<typeof ctx.engine.runners.all[number]["sync"]>
+    >;
+    for (const runner of ctx.engine.runners.all) {
+      const one = await runner.sync(params.cluster_id);
+      total.clusters += one.clusters;
+      total.checked += one.checked;
+      total.changed.push(...one.changed);
+      total.errors.push(...one.errors);
+    }
+    return total;
   },
 });

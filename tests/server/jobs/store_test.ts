@@ -1,13 +1,32 @@
 import assert from "node:assert/strict";
-import { getJob, insertJob, jobEvents, listJobs, transitionJob } from "../../../server/db/jobs.ts";
+import { jobHistory, listJobs } from "../../../server/db/jobs.ts";
 import { Database } from "../../../server/db/open.ts";
 import { InvalidStateError } from "../../../server/errors.ts";
+import { JOB_CHANGED, type JobChange, JobStore } from "../../../server/jobs/store.ts";
+import type { Clock } from "../../../server/clock.ts";
 
-function newJob(db: Database, name: string) {
-  return insertJob(db, {
+/** A clock that moves one second per reading. */
+function tickingClock(
+  start = Date.parse("2026-01-01T00:00:00.000Z"),
+): Clock & { set(t: number): void } {
+  let t = start;
+  return {
+    now: () => new Date((t += 1000) - 1000),
+    set: (value) => t = value,
+  };
+}
+
+function newStore(db: Database, clock: Clock = tickingClock()) {
+  const store = new JobStore({ db, clock });
+  const seen: JobChange[] = [];
+  store.addEventListener(JOB_CHANGED, (e) => seen.push((e as CustomEvent<JobChange>).detail));
+  return { store, seen };
+}
+
+function newJob(store: JobStore, name: string) {
+  return store.insert({
     uuid: crypto.randomUUID(),
     name,
-    state: "created",
     dft_code: "crystal",
     runner_type: "local",
     cluster_id: null,
@@ -17,34 +36,29 @@ function newJob(db: Database, name: string) {
     tags: [],
     resources: {},
     output_name: name,
-    at: "2026-01-01T00:00:00.000Z",
   });
 }
 
-Deno.test("transitionJob() stamps times, logs each transition and refuses illegal ones", () => {
+Deno.test("JobStore.transition() stamps times, logs each transition and refuses illegal ones", () => {
   using db = Database.open(":memory:");
-  const { pk } = newJob(db, "a");
-  transitionJob(db, pk, "queued", { at: "2026-01-01T00:00:01.000Z", reason: "waiting" });
-  const running = transitionJob(db, pk, "running", {
-    at: "2026-01-01T00:00:02.000Z",
-    fields: { pid: 42 },
-  });
+  const { store } = newStore(db);
+  // The store read the clock once at construction (00:00:00), to prune.
+  const { pk } = newJob(store, "a"); // 00:00:01
+  store.transition(pk, "queued", { reason: "waiting" }); // 00:00:02
+  const running = store.transition(pk, "running", { fields: { pid: 42 } }); // 00:00:03
   assert.deepEqual([running.state, running.started_at, running.pid], [
     "running",
-    "2026-01-01T00:00:02.000Z",
+    "2026-01-01T00:00:03.000Z",
     42,
   ]);
-  const done = transitionJob(db, pk, "completed", {
-    at: "2026-01-01T00:00:09.000Z",
-    fields: { final_energy: -1.5 },
-  });
-  assert.deepEqual([done.finished_at, done.final_energy], ["2026-01-01T00:00:09.000Z", -1.5]);
+  const done = store.transition(pk, "completed", { fields: { final_energy: -1.5 } });
+  assert.deepEqual([done.finished_at, done.final_energy], ["2026-01-01T00:00:04.000Z", -1.5]);
   assert.throws(
-    () => transitionJob(db, pk, "running", { at: "2026-01-01T00:00:10.000Z" }),
+    () => store.transition(pk, "running"),
     (e) => e instanceof InvalidStateError && /from completed to running/.test(e.message),
   );
-  assert.equal(getJob(db, pk).state, "completed", "a refused transition changes nothing");
-  assert.deepEqual(jobEvents(db, pk).map((e) => [e.from_state, e.to_state]), [
+  assert.equal(store.get(pk).state, "completed", "a refused transition changes nothing");
+  assert.deepEqual(jobHistory(db, pk).map((e) => [e.from_state, e.to_state]), [
     [null, "created"],
     ["created", "queued"],
     ["queued", "running"],
@@ -52,11 +66,88 @@ Deno.test("transitionJob() stamps times, logs each transition and refuses illega
   ]);
 });
 
+Deno.test("JobStore.transition() with from is a compare-and-set that changes nothing on a mismatch", () => {
+  using db = Database.open(":memory:");
+  const { store, seen } = newStore(db);
+  const { pk } = newJob(store, "a");
+  store.transition(pk, "queued");
+  const before = seen.length;
+  assert.throws(
+    () => store.transition(pk, "running", { from: ["created"] }),
+    (e) => e instanceof InvalidStateError && /it is queued, not created/.test(e.message),
+  );
+  assert.equal(store.get(pk).state, "queued");
+  assert.equal(seen.length, before, "no event for a refused change");
+  assert.equal(store.transition(pk, "running", { from: ["queued"] }).state, "running");
+});
+
+Deno.test("JobStore announces each committed change once, with increasing seq, after the commit", () => {
+  using db = Database.open(":memory:");
+  const { store, seen } = newStore(db);
+  const states: string[] = [];
+  store.addEventListener(JOB_CHANGED, (e) => {
+    // After the commit: the row already says what the event says.
+    const change = (e as CustomEvent<JobChange>).detail;
+    if (change.kind !== "deleted") states.push(store.get(change.pk).state);
+  });
+  const { pk } = newJob(store, "a");
+  store.update(pk, { work_dir: "/tmp/x" }); // bookkeeping: no event
+  store.transition(pk, "queued");
+  store.transition(pk, "running");
+  store.update(pk, { progress_percent: 40 });
+  store.update(pk, { progress_percent: 40 }); // unchanged: no event
+  store.transition(pk, "completed");
+  assert.deepEqual(seen.map((c) => [c.kind, c.previous_state, c.state, c.progress_percent]), [
+    ["state", null, "created", 0],
+    ["state", "created", "queued", 0],
+    ["state", "queued", "running", 0],
+    ["progress", "running", "running", 40],
+    ["state", "running", "completed", 40],
+  ]);
+  assert.deepEqual(states, ["created", "queued", "running", "running", "completed"]);
+  const seqs = seen.map((c) => c.seq);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+  assert.equal(new Set(seqs).size, seqs.length);
+  assert.deepEqual(store.changesAfter(seqs[1]!, 100), seen.slice(2), "the log replays them");
+});
+
+Deno.test("JobStore.delete() logs the deletion and never reuses a sequence number", () => {
+  using db = Database.open(":memory:");
+  const { store, seen } = newStore(db);
+  const a = newJob(store, "a");
+  const b = newJob(store, "b");
+  store.delete(b.pk);
+  const deleted = seen.at(-1)!;
+  assert.deepEqual([deleted.kind, deleted.pk, deleted.state], ["deleted", b.pk, "created"]);
+  assert.equal(jobHistory(db, b.pk).length, 0, "its history goes with it");
+  const c = newJob(store, "c"); // may take b's pk: SQLite reuses the largest rowid
+  assert.ok(seen.at(-1)!.seq > deleted.seq);
+  assert.deepEqual(jobHistory(db, c.pk).map((e) => e.to_state), ["created"]);
+  assert.equal(jobHistory(db, a.pk).length, 1);
+});
+
+Deno.test("JobStore.prune() keeps events for 30 days or the last N, whichever is more", () => {
+  using db = Database.open(":memory:");
+  const clock = tickingClock();
+  const store = new JobStore({ db, clock, retention: { days: 30, keep: 5 } });
+  const { pk } = newJob(store, "a");
+  for (let i = 0; i < 9; i++) store.update(pk, { progress_percent: i + 1 });
+  // Ten events, all recent: none goes.
+  assert.equal(store.prune(), 0);
+  clock.set(Date.parse("2026-03-01T00:00:00.000Z"));
+  // Now all are older than 30 days: all but the newest five go.
+  assert.equal(store.prune(), 5);
+  const { oldest, newest } = store.bounds();
+  assert.deepEqual([newest - oldest + 1, newest], [5, 10]);
+  assert.deepEqual(store.changesAfter(0, 100).map((c) => c.progress_percent), [5, 6, 7, 8, 9]);
+});
+
 Deno.test("listJobs() pages newest first and keeps per-state totals in step", () => {
   using db = Database.open(":memory:");
+  const { store } = newStore(db);
   for (let i = 1; i <= 25; i++) {
-    const { pk } = newJob(db, `job_${i}%`);
-    if (i % 5 === 0) transitionJob(db, pk, "failed", { at: "2026-01-01T00:00:01.000Z" });
+    const { pk } = newJob(store, `job_${i}%`);
+    if (i % 5 === 0) store.transition(pk, "failed");
   }
   const page = listJobs(db, { limit: 10, offset: 10 });
   assert.equal(page.total, 25);

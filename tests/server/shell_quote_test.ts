@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { commandLine, loginCommand, shellQuote } from "../../../server/ssh/quote.ts";
+import { commandLine, loginCommand, shellQuote } from "../../server/shell_quote.ts";
 
 const HOSTILE: string[] = [
   "plain",

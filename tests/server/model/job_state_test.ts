@@ -4,7 +4,7 @@ import {
   isTerminal,
   JOB_STATES,
   type JobState,
-} from "../../../server/jobs/state_machine.ts";
+} from "../../../server/model/job_state.ts";
 
 Deno.test("canTransition() allows the lifecycle and refuses leaving a terminal state", () => {
   const allowed: [JobState, JobState][] = [

@@ -1,0 +1,172 @@
+/**
+ * Submitting a job: check what it reads, record it, write its local directory, then hand it to
+ * its runner, or hold it in the daemon until its dependencies are done.
+ *
+ * @module
+ */
+import { type Cluster, clusterOf } from "../clusters/cluster.ts";
+import { DeckSyntaxError, parsePropertiesDeck, validateDeck } from "../crystal/deck.ts";
+import { getCluster } from "../db/clusters.ts";
+import {
+  AppError,
+  CrystalInputInvalidError,
+  InvalidParamsError,
+  InvalidStateError,
+} from "../errors.ts";
+import { jobDirPath, RESTART_FILES, slugOf } from "../jobs/job_dir.ts";
+import { prepareJobFiles } from "../jobs/prepare.ts";
+import type { JobRow, RunnerType } from "../model/job.ts";
+import type { Engine } from "./engine.ts";
+import { holdReason, releaseIfReady } from "./dependencies.ts";
+
+/** A job to submit. */
+export interface JobRequest {
+  name: string;
+  input: string;
+  runner: RunnerType;
+  cluster_id?: number | undefined;
+  depends_on?: readonly number[] | undefined;
+  dft_code?: string | undefined;
+  resources?: Record<string, unknown> | undefined;
+  properties_input?: string | undefined;
+  restart_from?: number | undefined;
+  tags?: readonly string[] | undefined;
+}
+
+/** The cluster type each remote runner needs. */
+const CLUSTER_TYPE: Partial<Record<RunnerType, string>> = { slurm: "slurm", ssh: "ssh" };
+
+/** Checks the deck, the .d3 and the job it restarts from. */
+async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
+  const deck = validateDeck(request.input);
+  if (!deck.ok) {
+    throw new CrystalInputInvalidError(`Invalid CRYSTAL input: line ${deck.line}: ${deck.reason}`, {
+      data: { line: deck.line, reason: deck.reason },
+    });
+  }
+  if (request.properties_input !== undefined) {
+    try {
+      parsePropertiesDeck(request.properties_input);
+    } catch (error) {
+      if (!(error instanceof DeckSyntaxError)) throw error;
+      throw new CrystalInputInvalidError(
+        `Invalid properties input: line ${error.line}: ${error.reason}`,
+        { data: { line: error.line, reason: error.reason, file: "properties_input" } },
+      );
+    }
+  }
+  if (request.restart_from !== undefined) {
+    const source = engine.store.get(request.restart_from);
+    const present = [];
+    for (const name of source.work_dir === null ? [] : RESTART_FILES) {
+      if (await Deno.stat(`${source.work_dir}/${name}`).then((i) => i.isFile, () => false)) {
+        present.push(name);
+      }
+    }
+    if (present.length === 0 && source.remote_dir === null) {
+      throw new InvalidStateError(
+        `Cannot restart from job ${source.pk}: its directory has none of ${
+          RESTART_FILES.join(", ")
+        }`,
+        { data: { pk: source.pk, state: source.state } },
+      );
+    }
+  }
+}
+
+/** The cluster of a remote submission, checked against the runner. */
+function clusterFor(engine: Engine, request: JobRequest): Cluster | null {
+  const wanted = CLUSTER_TYPE[request.runner];
+  if (wanted === undefined) {
+    if (request.cluster_id !== undefined) {
+      throw new CrystalInputInvalidError(
+        `Cannot submit: cluster_id needs runner slurm or ssh, not ${request.runner}`,
+      );
+    }
+    return null;
+  }
+  if (request.cluster_id === undefined) {
+    throw new CrystalInputInvalidError(
+      `Cannot submit with runner ${request.runner}: give cluster_id`,
+    );
+  }
+  const cluster = clusterOf(getCluster(engine.store.db, request.cluster_id));
+  if (cluster.cluster_type !== wanted) {
+    throw new InvalidStateError(
+      `Cannot submit to cluster "${cluster.name}" with runner ${request.runner}: it is a ${cluster.cluster_type} cluster`,
+    );
+  }
+  return cluster;
+}
+
+/** Refuses unknown dependencies and dependencies that have already failed. */
+function checkDependencies(engine: Engine, pks: readonly number[]): void {
+  const seen = new Set<number>();
+  for (const pk of pks) {
+    if (seen.has(pk)) throw new InvalidParamsError(`Invalid depends_on: job ${pk} is listed twice`);
+    seen.add(pk);
+    const dep = engine.store.find(pk);
+    // A new job can only name jobs that exist already, so the graph cannot have a cycle.
+    if (dep === undefined) {
+      throw new InvalidParamsError(`Invalid depends_on: job ${pk} does not exist`, {
+        data: { pk },
+      });
+    }
+    if (dep.state === "failed" || dep.state === "cancelled") {
+      throw new InvalidStateError(`Cannot depend on job ${pk}: it already ended ${dep.state}`, {
+        data: { pk, state: dep.state },
+      });
+    }
+  }
+}
+
+/**
+ * Submits a job and returns its row: queued or started, held for its dependencies, or failed
+ * (with the error thrown) when its runner refused it.
+ */
+export async function submitJob(engine: Engine, request: JobRequest): Promise<JobRow> {
+  const { store, config } = engine;
+  await checkInputs(engine, request);
+  const cluster = clusterFor(engine, request);
+  const dependsOn = request.depends_on ?? [];
+  checkDependencies(engine, dependsOn);
+  const row = store.insert({
+    uuid: crypto.randomUUID(),
+    name: request.name,
+    dft_code: request.dft_code ?? "crystal",
+    runner_type: request.runner,
+    cluster_id: cluster?.id ?? null,
+    input: request.input,
+    properties_input: request.properties_input ?? null,
+    restart_from: request.restart_from ?? null,
+    tags: request.tags ?? [],
+    resources: request.resources ?? {},
+    output_name: slugOf(request.name),
+    depends_on: dependsOn,
+  });
+  const hold = holdReason(store, row);
+  const recorded = store.update(row.pk, {
+    work_dir: jobDirPath(config.dataDir, row.pk, row.name),
+    ...(hold === null ? {} : { submit_step: "held", state_reason: hold }),
+  });
+  try {
+    await prepareJobFiles(store, recorded);
+  } catch (error) {
+    // Never leave a job in `created` behind a failed write: it fails, with the reason.
+    const reason = `could not write its directory: ${(error as Error).message}`;
+    store.transition(row.pk, "failed", { reason, fields: { error_snippet: reason } });
+    throw new AppError(
+      "server_error",
+      `Cannot prepare job ${row.pk}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (hold !== null) {
+    engine.log.info("Holding job for its dependencies", { pk: row.pk, reason: hold });
+    // A dependency may have ended while the directory was written.
+    return await releaseIfReady(engine, store.get(row.pk)) ?? store.get(row.pk);
+  }
+  return await engine.runners.for(recorded).submit(store.get(row.pk));
+}

@@ -1,0 +1,24 @@
+/**
+ * Writes a recorded job's local directory: its inputs, and the restart files of the job it
+ * restarts from when that job ran here. Every runner starts from this local copy (a remote
+ * runner uploads it).
+ *
+ * @module
+ */
+import type { JobRow } from "../model/job.ts";
+import { prepareJobDir } from "./job_dir.ts";
+import type { JobStore } from "./store.ts";
+
+/** Writes `row`'s directory. @throws whatever the file system throws */
+export async function prepareJobFiles(store: JobStore, row: JobRow): Promise<void> {
+  const source = row.restart_from === null ? null : store.get(row.restart_from);
+  // A remote job's restart files stay on its cluster; the remote runner copies them there.
+  const restartDir = source === null || source.remote_dir !== null || row.runner_type !== "local"
+    ? null
+    : source.work_dir;
+  await prepareJobDir(row.work_dir!, {
+    input: row.input,
+    propertiesInput: row.properties_input,
+    restartDir,
+  });
+}

@@ -1,0 +1,245 @@
+/**
+ * The job store: the only writer of job rows. Every change (a new job, a state transition, a
+ * progress step, a deletion) is logged in `job_events` with a sequence number in the same
+ * transaction as the change, and announced after the commit as a `job-changed` event, so that
+ * push subscriptions, the scheduler of dependent jobs and workflows can all follow jobs without
+ * polling the database.
+ *
+ * @module
+ */
+import type { Clock } from "../clock.ts";
+import {
+  deleteJobRow,
+  findJob,
+  getJob,
+  getJobRow,
+  insertJobEvent,
+  insertJobRow,
+  jobEventBounds,
+  type JobEventKind,
+  type JobEventRow,
+  jobEventsAfter,
+  pruneJobEvents,
+  updateJobRow,
+} from "../db/jobs.ts";
+import type { Database } from "../db/open.ts";
+import { InvalidStateError } from "../errors.ts";
+import type { JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
+import { canTransition, isTerminal, type JobState } from "../model/job_state.ts";
+
+/** The name of the event the store dispatches after each committed change. */
+export const JOB_CHANGED = "job-changed";
+
+/** One committed change of a job, as logged and announced. */
+export interface JobChange {
+  seq: number;
+  pk: number;
+  kind: JobEventKind;
+  state: JobState;
+  previous_state: JobState | null;
+  progress_percent: number;
+  runner_type: RunnerType;
+  cluster_id: number | null;
+  at: string;
+  reason: string | null;
+}
+
+/** How long events stay: at least `days` days or the newest `keep`, whichever is more. */
+export interface EventRetention {
+  days: number;
+  keep: number;
+}
+
+/** The retention the issue of record fixes: 30 days or the last 100 000 events. */
+export const DEFAULT_RETENTION: EventRetention = { days: 30, keep: 100_000 };
+
+/** Prune once per this many logged events (and once at start). */
+const PRUNE_EVERY = 1000;
+
+/** What a transition may carry. */
+export interface TransitionChange {
+  /** Why: shown as the job's state_reason and in its history. */
+  reason?: string;
+  /** Columns written in the same transaction. */
+  fields?: JobUpdate;
+  /**
+   * Compare-and-set: the transition happens only while the job is in one of these states;
+   * otherwise it is refused with InvalidStateError and nothing changes.
+   */
+  from?: readonly JobState[];
+}
+
+function changeOf(row: JobEventRow): JobChange {
+  return {
+    seq: row.seq,
+    pk: row.job_pk,
+    kind: row.kind,
+    state: row.to_state,
+    previous_state: row.from_state,
+    progress_percent: row.progress_percent,
+    runner_type: row.runner_type,
+    cluster_id: row.cluster_id,
+    at: row.at,
+    reason: row.reason,
+  };
+}
+
+/**
+ * The job store. Listeners of `job-changed` receive a `CustomEvent<JobChange>`; they run
+ * synchronously after the commit and must not throw.
+ */
+export class JobStore extends EventTarget {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #retention: EventRetention;
+  #sincePrune = 0;
+
+  constructor(deps: { db: Database; clock: Clock; retention?: EventRetention }) {
+    super();
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#retention = deps.retention ?? DEFAULT_RETENTION;
+    this.prune();
+  }
+
+  /** The database, for the read queries in db/jobs.ts. */
+  get db(): Database {
+    return this.#db;
+  }
+
+  /** The job with `pk`. @throws {NotFoundError} */
+  get(pk: number): JobRow {
+    return getJob(this.#db, pk);
+  }
+
+  /** The job with `pk`, or undefined. */
+  find(pk: number): JobRow | undefined {
+    return findJob(this.#db, pk);
+  }
+
+  /** Records a new job, in state created. */
+  insert(job: NewJob): JobRow {
+    return this.#write((c, at) => {
+      const row = insertJobRow(c, job, at);
+      return {
+        row,
+        event: this.#event(row, { kind: "state", from: null, at, reason: "submitted" }),
+      };
+    });
+  }
+
+  /**
+   * Changes columns that are not the state. A change of `progress_percent` is logged and
+   * announced; the other columns are bookkeeping that nobody subscribes to.
+   */
+  update(pk: number, fields: JobUpdate): JobRow {
+    return this.#write((c, at) => {
+      const before = getJobRow(c, pk);
+      const row = updateJobRow(c, pk, { fields, at });
+      const isProgress = fields.progress_percent !== undefined &&
+        fields.progress_percent !== before.progress_percent;
+      return {
+        row,
+        event: isProgress
+          ? this.#event(row, { kind: "progress", from: row.state, at, reason: null })
+          : undefined,
+      };
+    });
+  }
+
+  /**
+   * Moves a job to `to` with `change.fields`, checking the state machine (and `change.from`)
+   * inside the transaction. Moving to running stamps started_at; a terminal state stamps
+   * finished_at.
+   * @throws {InvalidStateError} when the state machine or `from` forbids it
+   * @throws {NotFoundError} when the job does not exist
+   */
+  transition(pk: number, to: JobState, change: TransitionChange = {}): JobRow {
+    return this.#write((c, at) => {
+      const current = getJobRow(c, pk);
+      if (change.from !== undefined && !change.from.includes(current.state)) {
+        throw new InvalidStateError(
+          `Cannot move job ${pk} to ${to}: it is ${current.state}, not ${change.from.join(" or ")}`,
+          { data: { pk, state: current.state, requested: to } },
+        );
+      }
+      if (!canTransition(current.state, to)) {
+        throw new InvalidStateError(`Cannot move job ${pk} from ${current.state} to ${to}`, {
+          data: { pk, state: current.state, requested: to },
+        });
+      }
+      const fields: JobUpdate = { ...change.fields };
+      if (to === "running" && !current.started_at) fields.started_at ??= at;
+      if (isTerminal(to)) fields.finished_at ??= at;
+      if (change.reason !== undefined) fields.state_reason ??= change.reason;
+      const row = updateJobRow(c, pk, { fields, state: to, at });
+      const reason = change.reason ?? null;
+      return { row, event: this.#event(row, { kind: "state", from: current.state, at, reason }) };
+    });
+  }
+
+  /** Deletes a job and its history; the deletion itself is logged and announced. */
+  delete(pk: number): void {
+    this.#write((c, at) => {
+      const row = getJobRow(c, pk);
+      deleteJobRow(c, pk);
+      return {
+        row,
+        event: this.#event(row, { kind: "deleted", from: row.state, at, reason: null }),
+      };
+    });
+  }
+
+  /** Logged changes after `seq`, oldest first, at most `limit`. */
+  changesAfter(seq: number, limit: number): JobChange[] {
+    return jobEventsAfter(this.#db, seq, limit).map(changeOf);
+  }
+
+  /** The oldest sequence number still logged, and the newest issued. */
+  bounds(): { oldest: number; newest: number } {
+    return jobEventBounds(this.#db);
+  }
+
+  /** Forgets events past the retention. */
+  prune(): number {
+    this.#sincePrune = 0;
+    const before = new Date(this.#clock.now().getTime() - this.#retention.days * 86_400_000);
+    return pruneJobEvents(this.#db, { before: before.toISOString(), keep: this.#retention.keep });
+  }
+
+  #event(
+    row: JobRow,
+    event: { kind: JobEventKind; from: JobState | null; at: string; reason: string | null },
+  ): Omit<JobEventRow, "seq"> {
+    return {
+      job_pk: row.pk,
+      kind: event.kind,
+      from_state: event.from,
+      to_state: row.state,
+      progress_percent: row.progress_percent,
+      runner_type: row.runner_type,
+      cluster_id: row.cluster_id,
+      at: event.at,
+      reason: event.reason,
+    };
+  }
+
+  #write(
+    fn: (
+      c: Database["connection"],
+      at: string,
+    ) => { row: JobRow; event: Omit<JobEventRow, "seq"> | undefined },
+  ): JobRow {
+    const at = this.#clock.now().toISOString();
+    const { row, change } = this.#db.transaction((c) => {
+      const { row, event } = fn(c, at);
+      if (event === undefined) return { row, change: undefined };
+      return { row, change: changeOf({ ...event, seq: insertJobEvent(c, event) }) };
+    });
+    if (change !== undefined) {
+      this.dispatchEvent(new CustomEvent<JobChange>(JOB_CHANGED, { detail: change }));
+      if (++this.#sincePrune >= PRUNE_EVERY) this.prune();
+    }
+    return row;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Moving a remote job's files: inputs and restart files up before it starts, results down after
+ * it ends (large binaries stay on the host).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { SlurmRejectedError } from "../../errors.ts";
+import type { JobRow } from "../../model/job.ts";
+import { INPUT_FILE, PROPERTIES_INPUT_FILE, RESTART_FILES } from "../../jobs/job_dir.ts";
+import { firstLine } from "../../slurm/commands.ts";
+import type { Transport } from "./scheduler.ts";
+
+/** Remote files larger than this stay on the cluster (wave functions, mostly). */
+const FETCH_MAX_BYTES = 64 * 1024 * 1024;
+/** Never fetched: binary restart data that only matters on the cluster. */
+const KEEP_REMOTE = new Set(["fort.9", "fort.20", "fort.98"]);
+
+/** Copies restart files inside one host; fort.9 becomes the fort.20 guess. Fixed text. */
+const COPY_RESTART = 'src="$1"; dst="$2"; shift 2; ' +
+  'for f in "$@"; do if [ -f "$src/$f" ]; then cp -- "$src/$f" "$dst/$f"; fi; done; ' +
+  '[ -f "$dst/fort.9" ] && [ ! -f "$src/fort.20" ] && cp -- "$dst/fort.9" "$dst/fort.20"; true';
+
+/**
+ * Makes the job's remote directory and puts its inputs, restart files and run script there.
+ * Restart files come from the earlier job's remote directory when it ran on the same cluster,
+ * else from the local copy.
+ */
+export async function uploadJob(
+  transport: Transport,
+  job: { row: JobRow; script: { name: string; text: string }; source: JobRow | null },
+): Promise<void> {
+  const { row } = job;
+  const dir = row.remote_dir!;
+  const made = await transport.exec(["mkdir", "-p", "--", dir]);
+  if (made.code !== 0) {
+    throw new SlurmRejectedError(
+      `Cannot create "${dir}" on "${transport.name}": ${firstLine(made)}`,
+    );
+  }
+  await transport.upload(join(row.work_dir!, INPUT_FILE), join(dir, INPUT_FILE));
+  if (row.properties_input !== null) {
+    await transport.upload(
+      join(row.work_dir!, PROPERTIES_INPUT_FILE),
+      join(dir, PROPERTIES_INPUT_FILE),
+    );
+  }
+  const { source } = job;
+  if (source !== null && source.cluster_id === row.cluster_id && source.remote_dir !== null) {
+    await transport.exec([
+      "sh",
+      "-c",
+      COPY_RESTART,
+      "sh",
+      source.remote_dir,
+      dir,
+      ...RESTART_FILES,
+    ]);
+  } else if (row.restart_from !== null) {
+    for (const name of RESTART_FILES) {
+      const local = join(row.work_dir!, name);
+      if (await Deno.stat(local).then(() => true, () => false)) {
+        await transport.upload(local, join(dir, name));
+      }
+    }
+  }
+  await transport.writeFile(join(dir, job.script.name), job.script.text);
+}
+
+/** Copies the remote job directory's files into the local one (large binaries stay remote). */
+export async function fetchResults(transport: Transport, row: JobRow): Promise<void> {
+  const entries = await transport.readdir(row.remote_dir!);
+  await Deno.mkdir(row.work_dir!, { recursive: true });
+  for (const entry of entries) {
+    if (!entry.isFile || KEEP_REMOTE.has(entry.name) || entry.size > FETCH_MAX_BYTES) continue;
+    if (entry.name === INPUT_FILE || entry.name === PROPERTIES_INPUT_FILE) continue; // Ours already.
+    await transport.download(
+      join(row.work_dir!, entry.name),
+      join(row.remote_dir!, entry.name),
+      entry.size,
+    );
+  }
+}
