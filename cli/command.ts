@@ -53,6 +53,12 @@ export const FLAGS = {
     help: "Largest accepted header section (8192)",
   },
   list: { type: "boolean", help: "call: list the daemon's methods" },
+  state: {
+    type: "string",
+    value: "S[,S]",
+    help: "watch: only jobs that change into these states",
+  },
+  pk: { type: "string", value: "N[,N]", help: "watch: only these jobs" },
   "no-start": { type: "boolean", help: "call: fail instead of starting the daemon" },
   "dry-run": { type: "boolean", help: "service: print the unit file instead of installing it" },
 } as const satisfies Record<string, FlagSpec>;

@@ -13,6 +13,7 @@ import { startCommand } from "./commands/start.ts";
 import { statusCommand } from "./commands/status.ts";
 import { stopCommand } from "./commands/stop.ts";
 import { versionCommand } from "./commands/version.ts";
+import { watchCommand } from "./commands/watch.ts";
 import { type Command, FLAGS, type FlagSpec, type FlagValues } from "./command.ts";
 import { EXIT_CODES, exitCodeFor, UsageError } from "./exit_codes.ts";
 import { printError, printNotice, printText } from "./output.ts";
@@ -37,6 +38,7 @@ const COMMANDS: readonly Command[] = [
   stopCommand,
   statusCommand,
   callCommand,
+  watchCommand,
   serviceCommand,
   versionCommand,
   helpCommand,

@@ -14,7 +14,13 @@
  * @module
  */
 import { resolveSocketPath } from "../common/paths.ts";
-import type { MethodName, ParamsOf, ResultOf } from "../server/methods/mod.ts";
+import type {
+  MethodName,
+  NotificationName,
+  NotificationParamsOf,
+  ParamsOf,
+  ResultOf,
+} from "../server/methods/mod.ts";
 import { startAndWait } from "./auto_start.ts";
 import { ClientError } from "./errors.ts";
 import { type CallOptions, checkSocketPath, SocketClient } from "./socket_client.ts";
@@ -41,6 +47,17 @@ export class Client extends SocketClient {
     options?: CallOptions,
   ): Promise<ResultOf<M>> {
     return this.request(method, params, options) as Promise<ResultOf<M>>;
+  }
+
+  /**
+   * Listens to notification `name` (after `jobs.subscribe`, `jobs.changed`); its params are
+   * typed from the declaration. Returns a function that stops listening.
+   */
+  on<N extends NotificationName>(
+    name: N,
+    listener: (params: NotificationParamsOf<N>) => void,
+  ): () => void {
+    return this.onNotification(name, (params) => listener(params as NotificationParamsOf<N>));
   }
 }
 

@@ -88,6 +88,7 @@ export class SocketClient implements AsyncDisposable {
   #nextId = 1;
   #link: Promise<Link> | undefined;
   #isClosed = false;
+  readonly #listeners = new Map<string, Set<(params: unknown) => void>>();
 
   constructor(socket: string, options: { timeoutMs?: number } = {}) {
     this.socket = socket;
@@ -162,6 +163,12 @@ export class SocketClient implements AsyncDisposable {
 
   #deliver(link: Link, message: unknown): void {
     for (const response of Array.isArray(message) ? message : [message]) {
+      if (isPlainObject(response) && !("id" in response) && typeof response.method === "string") {
+        for (const listener of this.#listeners.get(response.method) ?? []) {
+          listener(response.params);
+        }
+        continue;
+      }
       if (!isPlainObject(response) || typeof response.id !== "number") continue;
       const pending = link.pending.get(response.id);
       link.pending.delete(response.id);
@@ -247,6 +254,23 @@ export class SocketClient implements AsyncDisposable {
     const [response] = await this.#exchange([{ method, params }], { ...options, asBatch: false });
     if (response && "error" in response) throw new ServerError(response.error);
     return response?.result;
+  }
+
+  /**
+   * Calls `listener` with the params of every notification named `method` the daemon sends on
+   * this connection. Returns a function that removes it.
+   */
+  onNotification(method: string, listener: (params: unknown) => void): () => void {
+    let listeners = this.#listeners.get(method);
+    if (!listeners) this.#listeners.set(method, listeners = new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  /** Resolves when the current connection drops (subscriptions die with it). */
+  async disconnected(): Promise<void> {
+    const link = await this.#link?.catch(() => undefined);
+    await link?.closed;
   }
 
   /** Sends a notification: no id, no answer. */

@@ -85,8 +85,9 @@ export class Daemon implements AsyncDisposable {
     this.#dispatcher = createDispatcher<MethodContext>({
       methods: METHODS,
       log: this.#log,
-      makeContext: (signal) => ({
+      makeContext: (signal, session) => ({
         signal,
+        session,
         db,
         log: this.#log,
         clock: this.#clock,

@@ -26,6 +26,9 @@ import { getOutputFile } from "./jobs/get_output_file.ts";
 import { list } from "./jobs/list.ts";
 import { log } from "./jobs/log.ts";
 import { submit } from "./jobs/submit.ts";
+import { subscribe } from "./jobs/subscribe.ts";
+import { unsubscribe } from "./jobs/unsubscribe.ts";
+import { jobsChanged, jobsResyncRequired } from "./jobs/_notifications.ts";
 import { discover } from "./rpc/discover.ts";
 import { ping } from "./system/ping.ts";
 import { shutdown } from "./system/shutdown.ts";
@@ -47,6 +50,8 @@ export const METHODS = [
   remove,
   analyzeErrors,
   getOutputFile,
+  subscribe,
+  unsubscribe,
   createCluster,
   listClusters,
   getCluster,
@@ -60,6 +65,9 @@ export const METHODS = [
   sync,
 ] as const;
 
+/** Every notification the daemon pushes, in the order discovery lists them. */
+export const NOTIFICATIONS = [jobsChanged, jobsResyncRequired] as const;
+
 /** The registry's type, for inference. */
 export type Registry = typeof METHODS;
 /** The name of any method. */
@@ -70,9 +78,16 @@ export type ParamsOf<M extends MethodName> = z.input<DefOf<M>["params"]>;
 /** The result a client receives from method `M`. */
 export type ResultOf<M extends MethodName> = z.output<DefOf<M>["result"]>;
 
+/** The name of any notification. */
+export type NotificationName = typeof NOTIFICATIONS[number]["name"];
+/** The params of notification `N`, as a client receives them. */
+export type NotificationParamsOf<N extends NotificationName> = z.output<
+  Extract<typeof NOTIFICATIONS[number], { name: N }>["params"]
+>;
+
 /** The OpenRPC document `rpc.discover` returns, built from the registry. */
 export function discoveryDocument(): OpenRpcDocument {
-  return buildOpenRpcDocument(METHODS, {
+  return buildOpenRpcDocument(METHODS, NOTIFICATIONS, {
     title: "crystalmath-server",
     version: VERSION,
     description: "JSON-RPC 2.0 backend of CrystalMath: CRYSTAL calculations, locally and on SLURM",

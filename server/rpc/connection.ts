@@ -15,6 +15,7 @@ import { createSession, type Dispatcher, errorResponse } from "./dispatch.ts";
 import { AppError } from "../errors.ts";
 import { collectAfterLargeFrame } from "./release_memory.ts";
 import { createWriteQueue } from "./write_queue.ts";
+import { createOutbox } from "./outbox.ts";
 
 /**
  * The byte connection the loop needs: what `Deno.Conn` offers. Plain read/write rather than Web
@@ -35,6 +36,8 @@ export interface ConnectionOptions {
   stallTimeoutMs: number;
   /** A client that does not read its responses is dropped once this many bytes wait unsent. */
   maxPendingWriteBytes?: number;
+  /** Bounds of the notification outbox (count and bytes); OUTBOX_LIMITS by default. */
+  outboxLimits?: { maxCount: number; maxBytes: number };
   /** Called once, when the first byte arrives. Connections that send nothing stay silent. */
   onFirstByte?(): void;
   /** Aborting it stops reading, cancels the requests in flight and closes once they answer. */
@@ -53,12 +56,16 @@ const RELEASED = new Uint8Array(0);
 export async function serveConnection(conn: ByteConn, options: ConnectionOptions): Promise<void> {
   const { dispatcher, log } = options;
   const decoder = createFrameDecoder(options.limits);
-  const session = createSession();
   const pending = new Set<Promise<void>>();
   const stopped = Promise.withResolvers<null>();
   const output = createWriteQueue(conn, {
     maxPendingBytes: options.maxPendingWriteBytes ?? 256 * 1024 * 1024,
     onOverflow: () => drop("client is not reading its responses"),
+  });
+  const closing = new AbortController();
+  const session = createSession({
+    outbox: createOutbox((frame) => output.push(frame), options.outboxLimits),
+    closed: closing.signal,
   });
   let isReading = true;
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
@@ -159,6 +166,7 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
     }
   } finally {
     isReading = false;
+    closing.abort();
     clearTimeout(stallTimer);
     options.signal?.removeEventListener("abort", onAbort);
     // A client may half-close after sending: answer what it asked before closing.

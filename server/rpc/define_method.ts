@@ -6,9 +6,12 @@
  */
 import type { z } from "zod";
 import type { AppErrorKind } from "../../common/error_codes.ts";
+import type { Session } from "./dispatch.ts";
 
-/** What every handler context has: the request's AbortSignal. */
+/** What every handler context has: the request's AbortSignal and its connection's session. */
 export interface RequestContext {
+  /** The connection the request came on: its outbox for notifications, and when it closes. */
+  session: Session;
   /**
    * Fires when the client cancels (`$/cancelRequest`), or when the daemon drops the connection
    * (a stalled or non-reading client, or shutdown after its grace period).

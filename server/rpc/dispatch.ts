@@ -14,23 +14,43 @@ import {
 import type { Logger } from "../log.ts";
 import type { MethodDef, RequestContext } from "./define_method.ts";
 import { AppError } from "../errors.ts";
+import { createOutbox, type Outbox } from "./outbox.ts";
 import { wireError } from "./errors.ts";
 
-/** Per-connection state: the requests in flight, by id, so `$/cancelRequest` can abort them. */
+/**
+ * Per-connection state: the requests in flight, by id, so `$/cancelRequest` can abort them, and
+ * what a handler may use to push notifications to this connection until it closes.
+ */
 export interface Session {
   inflight: Map<string, AbortController>;
+  /** The connection's notification outbox. */
+  outbox: Outbox;
+  /** Aborted when the connection closes: subscriptions end with it. */
+  closed: AbortSignal;
+  /** Live subscriptions of this connection, by id; each is stopped when the connection closes. */
+  subscriptions: Map<string, { stop(): void }>;
 }
 
 /** Creates an empty session for a new connection. */
-export function createSession(): Session {
-  return { inflight: new Map() };
+export function createSession(
+  parts: { outbox: Outbox; closed: AbortSignal } = {
+    outbox: createOutbox(() => Promise.resolve()),
+    closed: new AbortController().signal,
+  },
+): Session {
+  const session = { inflight: new Map(), subscriptions: new Map(), ...parts };
+  parts.closed.addEventListener("abort", () => {
+    for (const subscription of session.subscriptions.values()) subscription.stop();
+    session.subscriptions.clear();
+  }, { once: true });
+  return session;
 }
 
 /** What a dispatcher needs from the daemon. */
 export interface DispatcherOptions<C extends RequestContext> {
   methods: readonly MethodDef<string, z.ZodObject, z.ZodObject, C>[];
-  /** Builds a handler context around a request's signal. */
-  makeContext(signal: AbortSignal): C;
+  /** Builds a handler context around a request's signal and its connection's session. */
+  makeContext(signal: AbortSignal, session: Session): C;
   log: Logger;
   /** False once shutdown has begun: new requests are refused with -32000. */
   isAccepting(): boolean;
@@ -123,7 +143,10 @@ export function createDispatcher<C extends RequestContext>(
     const key = typeof id === "string" || typeof id === "number" ? idKey(id) : undefined;
     if (key !== undefined) session.inflight.set(key, controller);
     try {
-      const result = await def.handler(parsed.data, options.makeContext(controller.signal));
+      const result = await def.handler(
+        parsed.data,
+        options.makeContext(controller.signal, session),
+      );
       if (controller.signal.aborted) {
         throw new AppError("cancelled", `Request ${JSON.stringify(id)} was cancelled`);
       }

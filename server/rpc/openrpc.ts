@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ERROR_KINDS } from "../../common/error_codes.ts";
 import type { MethodDef } from "./define_method.ts";
+import type { NotificationDef } from "./define_notification.ts";
 
 /** Facts about the server that go into `info`. */
 export type OpenRpcInfo = {
@@ -28,17 +29,24 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, u
   return rest;
 }
 
-/** The OpenRPC descriptor of one method. */
-function describeMethod(def: MethodDef): { name: string; [key: string]: unknown } {
-  const shape = def.params.shape as Record<string, z.ZodType>;
-  const params = Object.entries(shape).map(([name, schema]) => ({
+/** The OpenRPC descriptors of a params object's fields, in declaration order. */
+function describeParams(params: z.ZodObject, io: "input" | "output"): Record<string, unknown>[] {
+  return Object.entries(params.shape as Record<string, z.ZodType>).map(([name, schema]) => ({
     name,
     ...(schema.description ? { description: schema.description } : {}),
     required: !schema.safeParse(undefined).success,
-    schema: jsonSchema(schema, "input"),
+    schema: jsonSchema(schema, io),
   }));
-  const exampleParams = (values: Record<string, unknown>) =>
-    Object.entries(values).map(([name, value]) => ({ name, value }));
+}
+
+/** An example's params as OpenRPC lists them: name and value pairs. */
+function exampleParams(values: Record<string, unknown>): { name: string; value: unknown }[] {
+  return Object.entries(values).map(([name, value]) => ({ name, value }));
+}
+
+/** The OpenRPC descriptor of one method. */
+function describeMethod(def: MethodDef): { name: string; [key: string]: unknown } {
+  const params = describeParams(def.params, "input");
   return {
     name: def.name,
     summary: def.summary,
@@ -59,15 +67,36 @@ function describeMethod(def: MethodDef): { name: string; [key: string]: unknown 
   };
 }
 
-/** Builds the whole document, methods in registry order. */
+/**
+ * The descriptor of one notification, in the `x-notifications` extension: OpenRPC describes
+ * only methods a client calls, so server-to-client notifications are listed beside them, shaped
+ * like methods with no result.
+ */
+function describeNotification(def: NotificationDef): Record<string, unknown> {
+  return {
+    name: def.name,
+    summary: def.summary,
+    description: def.description,
+    paramStructure: "by-name",
+    params: describeParams(def.params, "output"),
+    examples: def.examples.map((example) => ({
+      name: example.name,
+      params: exampleParams(example.params as Record<string, unknown>),
+    })),
+  };
+}
+
+/** Builds the whole document, methods and notifications in registry order. */
 export function buildOpenRpcDocument(
   methods: readonly MethodDef[],
+  notifications: readonly NotificationDef[],
   info: OpenRpcInfo,
 ): OpenRpcDocument {
   return {
     openrpc: "1.3.2",
     info,
     methods: methods.map(describeMethod),
+    "x-notifications": notifications.map(describeNotification),
     components: {
       errors: Object.fromEntries(
         Object.entries(ERROR_KINDS).map(([kind, entry]) => [kind, {

@@ -42,6 +42,7 @@ Deno.test("Database.open() creates the schema, WAL mode and foreign keys", () =>
       "job_counts",
       "job_events",
       "jobs",
+      "sqlite_sequence",
       "workflow_jobs",
       "workflows",
     ]);

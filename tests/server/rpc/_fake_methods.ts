@@ -60,7 +60,7 @@ export const FAKE_METHODS = [echo, slow, boom, missing] as const;
 export function fakeDispatcher(accepting = { value: true }): Dispatcher {
   return createDispatcher({
     methods: FAKE_METHODS,
-    makeContext: (signal) => ({ signal }),
+    makeContext: (signal, session) => ({ signal, session }),
     log: SILENT_LOGGER,
     isAccepting: () => accepting.value,
   });

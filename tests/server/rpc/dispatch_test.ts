@@ -263,7 +263,7 @@ Deno.test("createDispatcher() refuses a registry with a duplicate name", () => {
     () =>
       createDispatcher({
         methods: [...FAKE_METHODS, FAKE_METHODS[0]],
-        makeContext: (signal) => ({ signal }),
+        makeContext: (signal, session) => ({ signal, session }),
         log: SILENT_LOGGER,
         isAccepting: () => true,
       }),
