@@ -90,3 +90,12 @@ export function matchKillHint(line: string, at: number): string | null {
   if (line.includes("TIME LIMIT")) return "SLURM cancelled the job at its time limit";
   return line.includes("oom-kill") ? "SLURM reported an out-of-memory kill" : null;
 }
+
+/** The index of a line's first character that is not a space or a tab, or -1. */
+export function firstNonBlank(line: string): number {
+  for (let i = 0; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code !== 32 && code !== 9) return i;
+  }
+  return -1;
+}

@@ -14,6 +14,7 @@ import {
 } from "./_output_collectors.ts";
 import {
   firstInteger,
+  firstNonBlank,
   matchBanner,
   matchDispersionEnergy,
   matchKillHint,
@@ -148,14 +149,6 @@ interface OptEnd {
   isConverged: boolean;
   energy: number | null;
   points: number;
-}
-
-function firstNonBlank(line: string): number {
-  for (let i = 0; i < line.length; i++) {
-    const code = line.charCodeAt(i);
-    if (code !== 32 && code !== 9) return i;
-  }
-  return -1;
 }
 
 /** Creates a streaming parser for one CRYSTAL output. */
