@@ -11,7 +11,7 @@ import { EXIT_CODES, exitCodeFor, type ExitName } from "../cli/exit_codes.ts";
 import { printNotice, printText } from "../cli/output.ts";
 import type { ClientErrorKind } from "../client/errors.ts";
 import { ERROR_KINDS, type ErrorKind } from "../common/error_codes.ts";
-import { METHODS } from "../server/methods/mod.ts";
+import { METHODS, NOTIFICATIONS } from "../server/methods/mod.ts";
 
 /** What each exit code means to a user; keyed by the names in `EXIT_CODES`. */
 const EXIT_MEANINGS: Record<ExitName, string> = {
@@ -89,6 +89,18 @@ export function renderMethodTable(): string {
   );
 }
 
+/** The notification table: everything the daemon pushes, in registry order. */
+export function renderNotificationTable(): string {
+  return renderTable(
+    ["Notification", "Summary", "Params"],
+    NOTIFICATIONS.map((def) => [
+      code(def.name),
+      def.summary,
+      paramList(def.params.shape as Record<string, z.ZodType>),
+    ]),
+  );
+}
+
 /** The error-code table: every kind with its code, meaning and the CLI exit code it gives. */
 export function renderErrorTable(): string {
   return renderTable(
@@ -123,6 +135,7 @@ export function renderExitCodeTable(): string {
 /** Every generated README section, by marker name: `<!-- NAME:start -->…<!-- NAME:end -->`. */
 export const SECTIONS = {
   methods: renderMethodTable,
+  notifications: renderNotificationTable,
   errors: renderErrorTable,
   "exit-codes": renderExitCodeTable,
 } as const satisfies Record<string, () => string>;
