@@ -17,6 +17,7 @@ import {
 } from "../tests/_harness.ts";
 import { benchJobs } from "./jobs_bench.ts";
 import { benchSlurm } from "./slurm_bench.ts";
+import { benchPush } from "./push_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -124,6 +125,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   rpc: benchRpc,
   jobs: benchJobs,
   slurm: benchSlurm,
+  push: benchPush,
 };
 
 async function main(): Promise<void> {

@@ -66,16 +66,24 @@ export function createJobFeed(
     { change: JobChange; timer: ReturnType<typeof setTimeout> }
   >();
 
+  /** Forgets the job's held progress: a newer change supersedes it. */
+  function dropPending(pk: number): void {
+    const pending = pendingProgress.get(pk);
+    if (pending) clearTimeout(pending.timer), pendingProgress.delete(pk);
+  }
+
   function deliver(change: JobChange): void {
     if (change.kind !== "progress") {
-      const pending = pendingProgress.get(change.pk);
-      if (pending) clearTimeout(pending.timer), pendingProgress.delete(change.pk);
+      dropPending(change.pk);
       sink.change(change);
       return;
     }
     const now = Date.now();
     const wait = (lastProgressAt.get(change.pk) ?? -Infinity) + interval - now;
     if (wait <= 0) {
+      // A busy loop can delay the held progress's timer past its interval: it must not fire
+      // after this newer one.
+      dropPending(change.pk);
       lastProgressAt.set(change.pk, now);
       sink.change(change);
       return;

@@ -33,7 +33,8 @@ export const ACTIVE_STATES: readonly JobState[] = [
 ];
 
 const NEXT: Record<JobState, readonly JobState[]> = {
-  created: ["queued", "submitted", "running", "failed", "cancelled"],
+  // A submission whose outcome is unknown (SSH dropped during sbatch) goes straight to unknown.
+  created: ["queued", "submitted", "running", "failed", "cancelled", "unknown"],
   submitted: ["queued", "running", "completed", "failed", "cancelled", "unknown"],
   // A remote job can start and end between two polls: queued → completed is seen directly.
   queued: ["submitted", "running", "completed", "failed", "cancelled", "unknown"],

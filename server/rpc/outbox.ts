@@ -87,7 +87,10 @@ export function createOutbox(
         const batch = entries;
         entries = [];
         bytes = 0;
-        for (const e of batch) await write(e.frame);
+        // Handed over whole: what the outbox has taken out is the connection's now, and what it
+        // has not is still counted, coalesced and dropped here (frame by frame, a taken batch
+        // would sit in limbo, out of reach of the bounds and of drop()).
+        await Promise.all(batch.map((e) => write(e.frame)));
       }
     } finally {
       isFlushing = false;

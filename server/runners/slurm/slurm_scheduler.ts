@@ -44,15 +44,17 @@ export function slurmTag(uuid: string): string {
 /** What squeue's or scontrol's state word means for a tracked job. */
 function observationOf(word: string, detail: { reason: string; nodes: string }): Observation {
   const mapped = mapSlurmState(word);
+  // SLURM prints "None" where there is no reason; it is not one.
+  const reason = detail.reason === "None" ? "" : detail.reason;
   if (mapped === "queued") {
-    return detail.reason === "DependencyNeverSatisfied"
+    return reason === "DependencyNeverSatisfied"
       ? { kind: "dependency_never" }
-      : { kind: "queued", word, reason: detail.reason || "pending" };
+      : { kind: "queued", word, reason: reason || "pending" };
   }
   if (mapped === "running") return { kind: "running", word, where: detail.nodes || "the cluster" };
-  if (mapped === "cancelled") return { kind: "cancelled", word, reason: detail.reason || null };
+  if (mapped === "cancelled") return { kind: "cancelled", word, reason: reason || null };
   if (mapped === "completed" || mapped === "failed") {
-    return { kind: "ended", word, reason: detail.reason || null };
+    return { kind: "ended", word, reason: reason || null };
   }
   return { kind: "unchanged", word };
 }

@@ -49,7 +49,7 @@ const RECOVER = [
 /** True (exit 0) while pid $1 is the run tagged $2 whose directory is $3. */
 const IS_OURS = 'ours() { ps -o args= -p "$1" 2>/dev/null | grep -qF -- "$2" || ' +
   `{ [ "$(cat "$3/${PID_FILE}" 2>/dev/null)" = "$1" ] && [ ! -f "$3/.exit_code" ] && ` +
-  'kill -0 -- "-$1" 2>/dev/null; }; }';
+  'kill -s 0 -- "-$1" 2>/dev/null; }; }';
 
 /** One line per (dir, pid, tag) triple: running, ended or absent. */
 const OBSERVE = [
@@ -62,13 +62,16 @@ const OBSERVE = [
   "done",
 ].join("\n");
 
-/** SIGTERM to the run's process group, SIGKILL after the grace period; only if it is ours. */
+/**
+ * SIGTERM to the run's process group, SIGKILL after the grace period; only if it is ours.
+ * Signals are named with `-s`: dash (Debian's /bin/sh) reads `kill -TERM -- -PGID` as pid "-".
+ */
 const KILL = [
   IS_OURS,
   'if ours "$1" "$2" "$3"; then',
-  '  kill -TERM -- "-$1" 2>/dev/null',
-  '  i=0; while kill -0 -- "-$1" 2>/dev/null && [ "$i" -lt "$4" ]; do sleep 0.1; i=$((i+1)); done',
-  '  kill -KILL -- "-$1" 2>/dev/null',
+  '  kill -s TERM -- "-$1" 2>/dev/null',
+  '  i=0; while kill -s 0 -- "-$1" 2>/dev/null && [ "$i" -lt "$4" ]; do sleep 0.1; i=$((i+1)); done',
+  '  kill -s KILL -- "-$1" 2>/dev/null',
   "fi",
   "true",
 ].join("\n");

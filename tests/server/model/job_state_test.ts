@@ -17,6 +17,8 @@ Deno.test("canTransition() allows the lifecycle and refuses leaving a terminal s
     ["unknown", "running"],
     ["submitted", "queued"],
     ["queued", "completed"],
+    // A launch whose outcome is unknown (SSH dropped while sbatch ran).
+    ["created", "unknown"],
   ];
   for (const [from, to] of allowed) assert.ok(canTransition(from, to), `${from} → ${to}`);
   const refused: [JobState, JobState][] = [
