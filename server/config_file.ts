@@ -22,6 +22,30 @@
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 
+/** The bounds of the numeric settings, shared by the file and the environment. */
+const MAX_CONCURRENT = z.number().int().min(1).max(1024).describe(
+  "a whole number from 1 to 1024",
+);
+const POLL_INTERVAL = z.number().min(0.1).max(3600).describe("seconds, from 0.1 to 3600");
+
+/**
+ * A number from the environment, held to the same bounds as in the file; an empty variable is
+ * unset, as for every other variable.
+ */
+function envNumber(
+  env: Record<string, string | undefined>,
+  name: string,
+  schema: z.ZodNumber,
+): number | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === "") return undefined;
+  const parsed = schema.safeParse(Number(text));
+  if (!parsed.success) {
+    throw new Error(`Invalid ${name} "${text}": expected ${schema.description}`);
+  }
+  return parsed.data;
+}
+
 const FILE_SCHEMA = z.strictObject({
   crystal: z.strictObject({
     executable: z.string().min(1).optional(),
@@ -31,10 +55,10 @@ const FILE_SCHEMA = z.strictObject({
     parallel_properties: z.string().min(1).optional(),
   }).optional(),
   local: z.strictObject({
-    max_concurrent: z.number().int().min(1).max(1024).optional(),
+    max_concurrent: MAX_CONCURRENT.optional(),
   }).optional(),
   slurm: z.strictObject({
-    poll_interval_s: z.number().min(0.1).max(3600).optional(),
+    poll_interval_s: POLL_INTERVAL.optional(),
   }).optional(),
 });
 
@@ -115,18 +139,8 @@ export function resolveFileSettings(
     fromFile: string | undefined,
     fallback: string,
   ) => env[ENV[key]] || fromFile || fallback;
-  const maxText = env[ENV.maxConcurrent];
-  const max = maxText === undefined ? data.local?.max_concurrent ?? 1 : Number(maxText);
-  if (!Number.isInteger(max) || max < 1) {
-    throw new Error(
-      `Invalid ${ENV.maxConcurrent} "${maxText}": expected a whole number of at least 1`,
-    );
-  }
-  const pollText = env[ENV.pollInterval];
-  const poll = pollText === undefined ? data.slurm?.poll_interval_s ?? 30 : Number(pollText);
-  if (!Number.isFinite(poll) || poll < 0.1) {
-    throw new Error(`Invalid ${ENV.pollInterval} "${pollText}": expected seconds, at least 0.1`);
-  }
+  const max = envNumber(env, ENV.maxConcurrent, MAX_CONCURRENT) ?? data.local?.max_concurrent ?? 1;
+  const poll = envNumber(env, ENV.pollInterval, POLL_INTERVAL) ?? data.slurm?.poll_interval_s ?? 30;
   const mpirun = pick("mpirun", data.crystal?.mpirun, "mpirun -np {ranks}").trim().split(/\s+/);
   return {
     crystal: {

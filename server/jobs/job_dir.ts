@@ -92,6 +92,12 @@ export async function listJobFiles(dir: string): Promise<JobFile[]> {
   return files.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** True for a relative path that climbs out of its base (`..`, `../x`), not for `..notes`. */
+function isOutside(relativePath: string): boolean {
+  return relativePath === ".." || relativePath.startsWith(`..${sep}`) ||
+    relativePath.startsWith(sep);
+}
+
 /**
  * Resolves `name` inside `dir`, refusing anything that leaves it: absolute paths, `..`, and
  * symlinks that point outside (the real path is checked, not only the spelling).
@@ -105,7 +111,7 @@ export async function resolveJobFile(dir: string, name: string): Promise<string>
   if (name.startsWith("/")) throw refuse("absolute paths are not allowed");
   const candidate = resolve(dir, name);
   const inside = relative(dir, candidate);
-  if (inside === "" || inside.startsWith("..") || inside.startsWith(sep)) {
+  if (inside === "" || isOutside(inside)) {
     throw refuse("it is outside the job directory");
   }
   let real: string;
@@ -117,7 +123,7 @@ export async function resolveJobFile(dir: string, name: string): Promise<string>
     throw error;
   }
   const realInside = relative(realDir, real);
-  if (realInside === "" || realInside.startsWith("..")) {
+  if (realInside === "" || isOutside(realInside)) {
     throw refuse("it links outside the job directory");
   }
   const info = await Deno.stat(real);

@@ -207,5 +207,7 @@ export function progressOf(output: CrystalOutput, limits: ProgressLimits, phase:
   const ratio = limits.maxOptSteps !== null
     ? (output.progress.opt_step ?? 0) / limits.maxOptSteps
     : (output.progress.scf_cycle ?? 0) / (output.scf.max_cycles ?? limits.maxScfCycles);
+  // A limit of 0 (MAXCYCLE 0, which CRYSTAL accepts) gives 0/0 before the first step.
+  if (Number.isNaN(ratio)) return 0;
   return Math.round(Math.min(99, Math.max(0, ratio * 100)) * 10) / 10;
 }

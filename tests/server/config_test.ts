@@ -331,9 +331,15 @@ for (const { name, env, configText, expected } of SETTINGS) {
 
 const INVALID: { name: string; facts: Facts; message: string | RegExp }[] = [
   {
+    name: "resolveConfig() holds CRYSTALMATH_LOCAL_MAX_CONCURRENT to the file's bound of 1024",
+    facts: { env: { HOME, CRYSTALMATH_LOCAL_MAX_CONCURRENT: "5000" } },
+    message:
+      'Invalid CRYSTALMATH_LOCAL_MAX_CONCURRENT "5000": expected a whole number from 1 to 1024',
+  },
+  {
     name: "resolveConfig() refuses a CRYSTALMATH_LOCAL_MAX_CONCURRENT of 0",
     facts: { env: { HOME, CRYSTALMATH_LOCAL_MAX_CONCURRENT: "0" } },
-    message: 'Invalid CRYSTALMATH_LOCAL_MAX_CONCURRENT "0": expected a whole number of at least 1',
+    message: 'Invalid CRYSTALMATH_LOCAL_MAX_CONCURRENT "0": expected a whole number from 1 to 1024',
   },
   {
     name: "resolveConfig() refuses a fractional CRYSTALMATH_LOCAL_MAX_CONCURRENT over a valid file",
@@ -342,17 +348,17 @@ const INVALID: { name: string; facts: Facts; message: string | RegExp }[] = [
       configText: "[local]\nmax_concurrent = 4\n",
     },
     message:
-      'Invalid CRYSTALMATH_LOCAL_MAX_CONCURRENT "1.5": expected a whole number of at least 1',
+      'Invalid CRYSTALMATH_LOCAL_MAX_CONCURRENT "1.5": expected a whole number from 1 to 1024',
   },
   {
     name: "resolveConfig() refuses a CRYSTALMATH_SLURM_POLL_S below 0.1 s",
     facts: { env: { HOME, CRYSTALMATH_SLURM_POLL_S: "0.05" } },
-    message: 'Invalid CRYSTALMATH_SLURM_POLL_S "0.05": expected seconds, at least 0.1',
+    message: 'Invalid CRYSTALMATH_SLURM_POLL_S "0.05": expected seconds, from 0.1 to 3600',
   },
   {
     name: "resolveConfig() refuses a CRYSTALMATH_SLURM_POLL_S that is not a number",
     facts: { env: { HOME, CRYSTALMATH_SLURM_POLL_S: "often" } },
-    message: 'Invalid CRYSTALMATH_SLURM_POLL_S "often": expected seconds, at least 0.1',
+    message: 'Invalid CRYSTALMATH_SLURM_POLL_S "often": expected seconds, from 0.1 to 3600',
   },
   {
     name: "resolveConfig() names the file from CRYSTALMATH_CONFIG and the key of a bad value",

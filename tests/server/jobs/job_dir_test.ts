@@ -195,3 +195,9 @@ Deno.test("resolveJobFile() reports a file of a job directory that does not exis
       "no such file in the job directory",
     );
   }));
+
+Deno.test("resolveJobFile() accepts a file whose name starts with two dots", () =>
+  withJobDir(async ({ dir }) => {
+    await Deno.writeTextFile(join(dir, "..notes"), "kept");
+    assert.equal(await Deno.readTextFile(await resolveJobFile(dir, "..notes")), "kept");
+  }));

@@ -575,6 +575,13 @@ const PROGRESS: {
     expected: 0,
   },
   {
+    name: "progressOf() is 0, not NaN, for a deck with MAXCYCLE 0 before any cycle",
+    lines: BANNER,
+    limits: { maxScfCycles: 0, maxOptSteps: null },
+    phase: "crystal",
+    expected: 0,
+  },
+  {
     name: "progressOf() measures SCF cycles against the deck's MAXCYCLE, to one decimal",
     lines: [...BANNER, cyc(0, "-1.0E+02"), cyc(7, "-1.1E+02")],
     limits: SCF_ONLY,
