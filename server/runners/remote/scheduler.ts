@@ -8,8 +8,9 @@
  * @module
  */
 import type { Cluster } from "../../clusters/cluster.ts";
-import type { JobRow, JobUpdate } from "../../model/job.ts";
+import { type JobRow, type JobUpdate, outputNameOf } from "../../model/job.ts";
 import type { CommandResult } from "../../slurm/commands.ts";
+import type { RunSpec } from "../../slurm/script.ts";
 
 /** Files and commands on one host, bound to one cluster and the runner's lifetime. */
 export interface Transport {
@@ -70,4 +71,28 @@ export interface Scheduler {
   observe(jobs: readonly JobRow[], transport: Transport): Promise<Map<number, Observation>>;
   /** Stops a started job's run. */
   kill(job: JobRow, transport: Transport): Promise<void>;
+}
+
+/**
+ * What every run script of a job on `cluster` says, whatever the scheduler: where, which
+ * programs (the cluster's, or CRYSTAL's usual names), the setup lines, and whether it is an MPI
+ * run.
+ */
+export function runSpecOf(job: JobRow, cluster: Cluster, ranks: number): RunSpec {
+  const crystal = cluster.crystal;
+  return {
+    work_dir: job.remote_dir!,
+    output_name: outputNameOf(job),
+    setup_commands: cluster.setup_commands,
+    crystal: {
+      executable: crystal.executable ?? "crystal",
+      parallel_executable: crystal.parallel_executable ?? "Pcrystal",
+      mpirun: crystal.mpirun ?? "mpirun -np {ranks}",
+    },
+    properties: job.properties_input === null ? null : {
+      executable: crystal.properties ?? "properties",
+      parallel_executable: crystal.parallel_properties ?? "Pproperties",
+    },
+    parallel: ranks > 1,
+  };
 }

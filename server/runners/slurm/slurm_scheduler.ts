@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Cluster } from "../../clusters/cluster.ts";
-import { type JobRow, outputNameOf, resourcesOf } from "../../model/job.ts";
+import { type JobRow, resourcesOf } from "../../model/job.ts";
 import { renderSbatchScript } from "../../slurm/script.ts";
 import {
   type Exec,
@@ -19,7 +19,13 @@ import {
   squeueJobs,
 } from "../../slurm/commands.ts";
 import { isTerminalSlurmState, mapSlurmState } from "../../slurm/states.ts";
-import type { Launched, Observation, Scheduler, Transport } from "../remote/scheduler.ts";
+import {
+  type Launched,
+  type Observation,
+  runSpecOf,
+  type Scheduler,
+  type Transport,
+} from "../remote/scheduler.ts";
 
 /** The batch script's name in the remote job directory. */
 export const SCRIPT_FILE = "job.sbatch";
@@ -78,12 +84,10 @@ export const SLURM_SCHEDULER: Scheduler = {
       ...resourcesOf(job) as SlurmResources,
     };
     const ranks = resources.mpi_ranks ?? resources.ntasks ?? 1;
-    const crystal = cluster.crystal;
     return renderSbatchScript({
+      ...runSpecOf(job, cluster, ranks),
       job_name: slurmTag(job.uuid),
       comment: slurmTag(job.uuid),
-      work_dir: job.remote_dir!,
-      output_name: outputNameOf(job),
       ...(cluster.partition ? { partition: cluster.partition } : {}),
       ...(cluster.account ? { account: cluster.account } : {}),
       ...(resources.nodes ? { nodes: resources.nodes } : {}),
@@ -94,17 +98,6 @@ export const SLURM_SCHEDULER: Scheduler = {
       ...(resources.time ? { time: resources.time } : {}),
       ...(resources.mem ? { mem: resources.mem } : {}),
       ...(options.after.length ? { dependency_after_ok: options.after } : {}),
-      setup_commands: cluster.setup_commands,
-      crystal: {
-        executable: crystal.executable ?? "crystal",
-        parallel_executable: crystal.parallel_executable ?? "Pcrystal",
-        mpirun: crystal.mpirun ?? "mpirun -np {ranks}",
-      },
-      properties: job.properties_input === null ? null : {
-        executable: crystal.properties ?? "properties",
-        parallel_executable: crystal.parallel_properties ?? "Pproperties",
-      },
-      parallel: ranks > 1,
     });
   },
 

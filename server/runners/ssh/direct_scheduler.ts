@@ -10,10 +10,10 @@
  */
 import type { Cluster } from "../../clusters/cluster.ts";
 import { AppError, SlurmRejectedError } from "../../errors.ts";
-import { type JobRow, outputNameOf, resourcesOf } from "../../model/job.ts";
+import { type JobRow, resourcesOf } from "../../model/job.ts";
 import { firstLine } from "../../slurm/commands.ts";
 import { renderDirectScript } from "../../slurm/script.ts";
-import type { Launched, Observation, Scheduler } from "../remote/scheduler.ts";
+import { type Launched, type Observation, runSpecOf, type Scheduler } from "../remote/scheduler.ts";
 import { runTag } from "../local/local_runner.ts";
 
 /** The run script's name in the remote job directory. */
@@ -101,21 +101,8 @@ export const DIRECT_SCHEDULER: Scheduler = {
     const { cluster } = options;
     const resources = { ...cluster.default_resources, ...resourcesOf(job) } as DirectResources;
     const ranks = resources.mpi_ranks ?? resources.ntasks ?? 1;
-    const crystal = cluster.crystal;
     return renderDirectScript({
-      work_dir: job.remote_dir!,
-      output_name: outputNameOf(job),
-      setup_commands: cluster.setup_commands,
-      crystal: {
-        executable: crystal.executable ?? "crystal",
-        parallel_executable: crystal.parallel_executable ?? "Pcrystal",
-        mpirun: crystal.mpirun ?? "mpirun -np {ranks}",
-      },
-      properties: job.properties_input === null ? null : {
-        executable: crystal.properties ?? "properties",
-        parallel_executable: crystal.parallel_properties ?? "Pproperties",
-      },
-      parallel: ranks > 1,
+      ...runSpecOf(job, cluster, ranks),
       ranks,
       threads: resources.omp_threads ?? resources.cpus_per_task ?? 1,
       pid_file: PID_FILE,
