@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import type { JobRow } from "../../model/job.ts";
+import { type JobRow, RUNNER_TYPES } from "../../model/job.ts";
 import { JOB_STATES } from "../../model/job_state.ts";
 
 /** One job in a listing. */
@@ -15,7 +15,7 @@ export const JOB_STATUS = z.strictObject({
   name: z.string().describe("Job name"),
   state: z.enum(JOB_STATES).describe("Lifecycle state"),
   dft_code: z.string().describe("Always crystal for now"),
-  runner_type: z.string().describe("local or slurm"),
+  runner_type: z.enum(RUNNER_TYPES).describe("Where it runs: local, slurm or ssh"),
   cluster_id: z.number().int().nullable().describe("Cluster of a remote job"),
   progress_percent: z.number().describe("Estimated progress, 0 to 100"),
   wall_time_seconds: z.number().nullable().describe(

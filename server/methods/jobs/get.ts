@@ -27,6 +27,9 @@ export const get = defineMethod({
     slurm_job_id: z.string().nullable().describe("SLURM job id of a remote job"),
     remote_dir: z.string().nullable().describe("The job's directory on its cluster"),
     remote_state: z.string().nullable().describe("SLURM's own state word, as last seen"),
+    remote_pid: z.number().int().nullable().describe(
+      "Process group of the run on a plain SSH host",
+    ),
     depends_on: z.array(z.number().int()).describe("Jobs this one waits for"),
     files: z.array(z.strictObject({
       name: z.string(),
@@ -83,6 +86,7 @@ export const get = defineMethod({
       slurm_job_id: null,
       remote_dir: null,
       remote_state: null,
+      remote_pid: null,
       depends_on: [],
       files: [{ name: "INPUT", size: 120, mtime: "2026-01-01T12:00:00.000Z" }],
       history: [
@@ -121,6 +125,7 @@ export const get = defineMethod({
       slurm_job_id: row.slurm_job_id,
       remote_dir: row.remote_dir,
       remote_state: row.remote_state,
+      remote_pid: row.remote_pid,
       depends_on: JSON.parse(row.depends_on_json) as number[],
       files: row.work_dir ? await listJobFiles(row.work_dir) : [],
       history: jobHistory(ctx.db, row.pk),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { listJobs } from "../../db/jobs.ts";
+import { RUNNER_TYPES } from "../../model/job.ts";
 import { JOB_STATES } from "../../model/job_state.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
@@ -12,7 +13,7 @@ export const list = defineMethod({
   description: "Returns one page of jobs (newest first) and the total that match. Filters combine.",
   params: z.strictObject({
     state: z.enum(JOB_STATES).optional().describe("Only jobs in this state"),
-    runner: z.enum(["local", "slurm"]).optional().describe("Only jobs of this runner"),
+    runner: z.enum(RUNNER_TYPES).optional().describe("Only jobs of this runner"),
     cluster_id: z.number().int().positive().optional().describe("Only jobs on this cluster"),
     limit: z.number().int().min(1).max(1000).default(100).describe("Page size, 1 to 1000"),
     offset: z.number().int().min(0).default(0).describe("Jobs to skip"),
