@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import type { ClusterFields, ClusterRow } from "../db/clusters.ts";
-import type { SshTarget } from "../ssh/pool.ts";
+import type { SshPool, SshTarget } from "../ssh/pool.ts";
+import type { Exec } from "../slurm/commands.ts";
 
 const SINGLE_LINE = /^[^\n\r\0]*$/;
 const SAFE_WORD = /^[A-Za-z0-9._-]+$/;
@@ -188,3 +189,9 @@ export const EXAMPLE_CLUSTER: Cluster = {
   created_at: "2026-01-01T12:00:00.000Z",
   updated_at: "2026-01-01T12:00:00.000Z",
 };
+
+/** Runs argv on `cluster` over the pool, with a one-minute timeout and the caller's signal. */
+export function execOn(ssh: SshPool, cluster: Cluster, signal?: AbortSignal): Exec {
+  const target = sshTargetOf(cluster);
+  return (argv) => ssh.exec(target, argv, { timeoutMs: 60_000, ...(signal ? { signal } : {}) });
+}

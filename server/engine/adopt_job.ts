@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Cluster, sshTargetOf } from "../clusters/cluster.ts";
+import { type Cluster, execOn } from "../clusters/cluster.ts";
 import { findJobBySlurmId } from "../db/jobs.ts";
 import { ConflictError, NotFoundError, SlurmRejectedError } from "../errors.ts";
 import { jobDirPath, slugOf } from "../jobs/job_dir.ts";
@@ -28,11 +28,10 @@ export async function adoptSlurmJob(
       data: { pk: existing.pk },
     });
   }
-  const target = sshTargetOf(cluster);
-  const options = { timeoutMs: 60_000, ...(request.signal ? { signal: request.signal } : {}) };
+  const run = execOn(engine.ssh, cluster, request.signal);
   let stderr = "";
   const exec: Exec = async (argv) => {
-    const result = await engine.ssh.exec(target, argv, options);
+    const result = await run(argv);
     stderr = result.stderr;
     return result;
   };

@@ -83,6 +83,19 @@ export class RunnerSet implements AsyncDisposable {
     for (const runner of this.#byType.values()) await runner.start();
   }
 
+  /** Checks every runner's active jobs now (one cluster, or all), and adds up what changed. */
+  async sync(clusterId?: number): Promise<SyncSummary> {
+    const total: SyncSummary = { clusters: 0, checked: 0, changed: [], errors: [] };
+    for (const runner of this.#byType.values()) {
+      const one = await runner.sync(clusterId);
+      total.clusters += one.clusters;
+      total.checked += one.checked;
+      total.changed.push(...one.changed);
+      total.errors.push(...one.errors);
+    }
+    return total;
+  }
+
   /** True while any runner has work. */
   hasWork(): boolean {
     return this.all.some((r) => r.hasWork());

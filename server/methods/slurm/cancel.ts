@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { clusterOf, sshTargetOf } from "../../clusters/cluster.ts";
+import { clusterOf, execOn } from "../../clusters/cluster.ts";
 import { getCluster } from "../../db/clusters.ts";
 import { findJobBySlurmId } from "../../db/jobs.ts";
 import { isTerminal } from "../../model/job_state.ts";
 import { isTerminalSlurmState } from "../../slurm/states.ts";
-import { type Exec, scancelReport, squeueState } from "../../slurm/commands.ts";
+import { scancelReport, squeueState } from "../../slurm/commands.ts";
 import { cancelJob } from "../../engine/cancel_job.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
@@ -41,9 +41,7 @@ export const cancel = defineMethod({
       };
     }
     const cluster = clusterOf(getCluster(ctx.db, params.cluster_id));
-    const target = sshTargetOf(cluster);
-    const exec: Exec = (argv) =>
-      ctx.ssh.exec(target, argv, { timeoutMs: 60_000, signal: ctx.signal });
+    const exec = execOn(ctx.ssh, cluster, ctx.signal);
     const id = params.slurm_job_id;
     // scancel of an unknown or finished job may say nothing and exit 0: ask squeue first.
     const state = await squeueState(exec, { cluster: cluster.name, id });

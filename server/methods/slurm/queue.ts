@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { clusterOf, sshTargetOf } from "../../clusters/cluster.ts";
+import { clusterOf, execOn } from "../../clusters/cluster.ts";
 import { getCluster } from "../../db/clusters.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { type Exec, squeueQueue } from "../../slurm/commands.ts";
+import { squeueQueue } from "../../slurm/commands.ts";
 import type { MethodContext } from "../context.ts";
 
 /** `slurm.queue`: what SLURM has queued and running on a cluster. */
@@ -56,9 +56,7 @@ export const queue = defineMethod({
   }],
   async handler(params, ctx: MethodContext) {
     const cluster = clusterOf(getCluster(ctx.db, params.cluster_id));
-    const target = sshTargetOf(cluster);
-    const exec: Exec = (argv) =>
-      ctx.ssh.exec(target, argv, { timeoutMs: 60_000, signal: ctx.signal });
+    const exec = execOn(ctx.ssh, cluster, ctx.signal);
     const user = params.user === "me"
       ? cluster.username
       : params.user === "all"

@@ -40,16 +40,6 @@ export const sync = defineMethod({
   }],
   async handler(params, ctx: MethodContext) {
     if (params.cluster_id !== undefined) getCluster(ctx.db, params.cluster_id);
-    const total = { clusters: 0, checked: 0, changed: [], errors: [] } as Awaited<
-      ReturnType<typeof ctx.engine.runners.all[number]["sync"]>
-    >;
-    for (const runner of ctx.engine.runners.all) {
-      const one = await runner.sync(params.cluster_id);
-      total.clusters += one.clusters;
-      total.checked += one.checked;
-      total.changed.push(...one.changed);
-      total.errors.push(...one.errors);
-    }
-    return total;
+    return await ctx.engine.runners.sync(params.cluster_id);
   },
 });
