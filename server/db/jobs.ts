@@ -102,11 +102,15 @@ export function jobsInStates(
   ).all(...args, query.limit ?? -1) as unknown as JobRow[];
 }
 
-/** The jobs that list `pk` among their dependencies and have not ended, oldest first. */
-export function activeDependents(db: Database, pk: number): JobRow[] {
+/**
+ * The jobs held in the daemon that list `pk` among their dependencies, oldest first. Only jobs
+ * in state created are looked at (through the state index), so this stays cheap however many
+ * jobs have finished.
+ */
+export function heldDependents(db: Database, pk: number): JobRow[] {
   return db.connection.prepare(
     `SELECT jobs.* FROM jobs, json_each(jobs.depends_on_json) AS dep
-     WHERE dep.value = ? AND jobs.state NOT IN ('completed', 'failed', 'cancelled') ORDER BY pk`,
+     WHERE jobs.state = 'created' AND jobs.submit_step = 'held' AND dep.value = ? ORDER BY pk`,
   ).all(pk) as unknown as JobRow[];
 }
 

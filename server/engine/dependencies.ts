@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { activeDependents, jobsInStates } from "../db/jobs.ts";
+import { heldDependents, jobsInStates } from "../db/jobs.ts";
 import { dependenciesOf, type JobRow, RUNNER_TYPES } from "../model/job.ts";
 import { isTerminal } from "../model/job_state.ts";
-import { JOB_CHANGED, type JobChange, type JobStore } from "../jobs/store.ts";
+import type { JobChange, JobStore } from "../jobs/store.ts";
 import type { Engine } from "./engine.ts";
 
 /** True when SLURM itself can order `job` after `dep` (afterok). */
@@ -58,13 +58,13 @@ export async function releaseIfReady(engine: Engine, job: JobRow): Promise<JobRo
 /** Releases held jobs as their dependencies change. */
 export class DependencyHolder implements AsyncDisposable {
   readonly #engine: Engine;
-  readonly #onChange = (event: Event) => this.#changed((event as CustomEvent<JobChange>).detail);
+  readonly #unlisten: () => void;
   /** Serialises releases: one job's submission finishes before the next is looked at. */
   #chain: Promise<void> = Promise.resolve();
 
   constructor(engine: Engine) {
     this.#engine = engine;
-    engine.store.addEventListener(JOB_CHANGED, this.#onChange);
+    this.#unlisten = engine.store.onChange((change) => this.#changed(change));
   }
 
   /** Looks at every held job once (after a restart). */
@@ -82,7 +82,7 @@ export class DependencyHolder implements AsyncDisposable {
     if (change.kind === "state" && !isTerminal(change.state) && change.runner_type !== "slurm") {
       return;
     }
-    for (const job of activeDependents(this.#engine.store.db, change.pk)) this.#enqueue(job.pk);
+    for (const job of heldDependents(this.#engine.store.db, change.pk)) this.#enqueue(job.pk);
   }
 
   #enqueue(pk: number): void {
@@ -99,7 +99,7 @@ export class DependencyHolder implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.#engine.store.removeEventListener(JOB_CHANGED, this.#onChange);
+    this.#unlisten();
     await this.#chain;
   }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { JobState } from "../model/job_state.ts";
-import { JOB_CHANGED, type JobChange, type JobStore } from "./store.ts";
+import type { JobChange, JobStore } from "./store.ts";
 
 /** Which jobs a subscriber watches; every given field must match. */
 export interface JobFeedFilter {
@@ -104,13 +104,11 @@ export function createJobFeed(
     pendingProgress.set(change.pk, { change, timer });
   }
 
-  const onChange = (event: Event) => {
-    const change = (event as CustomEvent<JobChange>).detail;
+  const unlisten = store.onChange((change) => {
     if (isStopped || !matches(filter, change)) return;
     if (buffered) buffered.push(change);
     else deliver(change);
-  };
-  store.addEventListener(JOB_CHANGED, onChange);
+  });
 
   return {
     seq,
@@ -138,7 +136,7 @@ export function createJobFeed(
     },
     stop() {
       isStopped = true;
-      store.removeEventListener(JOB_CHANGED, onChange);
+      unlisten();
       for (const { timer } of pendingProgress.values()) clearTimeout(timer);
       pendingProgress.clear();
     },

@@ -26,6 +26,7 @@ import type { Database } from "../db/open.ts";
 import { InvalidStateError } from "../errors.ts";
 import type { JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
 import { canTransition, isTerminal, type JobState } from "../model/job_state.ts";
+import { type Logger, SILENT_LOGGER } from "../log.ts";
 
 /** The name of the event the store dispatches after each committed change. */
 export const JOB_CHANGED = "job-changed";
@@ -86,20 +87,42 @@ function changeOf(row: JobEventRow): JobChange {
 
 /**
  * The job store. Listeners of `job-changed` receive a `CustomEvent<JobChange>`; they run
- * synchronously after the commit and must not throw.
+ * synchronously after the commit. Register them with `onChange`, which keeps a listener that
+ * throws from taking the daemon down (an exception out of an EventTarget listener is an uncaught
+ * error in Deno).
  */
 export class JobStore extends EventTarget {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #retention: EventRetention;
+  readonly #log: Logger;
   #sincePrune = 0;
 
-  constructor(deps: { db: Database; clock: Clock; retention?: EventRetention }) {
+  constructor(
+    deps: { db: Database; clock: Clock; retention?: EventRetention; log?: Logger },
+  ) {
     super();
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#retention = deps.retention ?? DEFAULT_RETENTION;
+    this.#log = deps.log ?? SILENT_LOGGER;
     this.prune();
+  }
+
+  /**
+   * Calls `listener` after every committed change; an exception it throws is logged and goes no
+   * further. Returns a function that removes it.
+   */
+  onChange(listener: (change: JobChange) => void): () => void {
+    const wrapped = (event: Event) => {
+      try {
+        listener((event as CustomEvent<JobChange>).detail);
+      } catch (error) {
+        this.#log.error("A job change listener failed", { error });
+      }
+    };
+    this.addEventListener(JOB_CHANGED, wrapped);
+    return () => this.removeEventListener(JOB_CHANGED, wrapped);
   }
 
   /** The database, for the read queries in db/jobs.ts. */

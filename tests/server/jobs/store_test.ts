@@ -4,6 +4,7 @@ import { Database } from "../../../server/db/open.ts";
 import { InvalidStateError } from "../../../server/errors.ts";
 import { JOB_CHANGED, type JobChange, JobStore } from "../../../server/jobs/store.ts";
 import type { Clock } from "../../../server/clock.ts";
+import type { Logger } from "../../../server/log.ts";
 
 /** A clock that moves one second per reading. */
 function tickingClock(
@@ -161,4 +162,31 @@ Deno.test("listJobs() pages newest first and keeps per-state totals in step", ()
     ["job_2%"],
   );
   assert.equal(listJobs(db, { search: "_", state: "failed", limit: 100, offset: 0 }).total, 5);
+});
+
+Deno.test("JobStore.onChange() keeps a listener that throws from reaching the writer", () => {
+  using db = Database.open(":memory:");
+  const { store, seen } = newStore(db);
+  const lines: string[] = [];
+  const logged = new JobStore({
+    db,
+    clock: tickingClock(),
+    log: {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message: string) => lines.push(message),
+    } satisfies Logger,
+  });
+  const stop = logged.onChange(() => {
+    throw new Error("a broken subscriber");
+  });
+  const { pk } = newJob(logged, "a");
+  assert.equal(logged.get(pk).state, "created", "the change is committed");
+  assert.deepEqual(lines, ["A job change listener failed"]);
+  stop();
+  logged.transition(pk, "queued");
+  assert.equal(lines.length, 1, "a removed listener is not called");
+  assert.equal(seen.length, 0, "listeners of another store are not called");
+  assert.equal(store.find(pk)?.state, "queued", "both stores share the database");
 });
