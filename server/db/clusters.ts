@@ -40,7 +40,7 @@ function writeCluster(
   conflict: string,
 ): ClusterRow {
   try {
-    return db.connection.prepare(sql).get(...args) as unknown as ClusterRow;
+    return db.prepare(sql).get(...args) as unknown as ClusterRow;
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(conflict, { data: { name: args[0] } });
     throw error;
@@ -61,13 +61,13 @@ export function insertCluster(db: Database, fields: ClusterFields, at: string): 
 
 /** Every cluster, by name. */
 export function listClusters(db: Database): ClusterRow[] {
-  return db.connection.prepare("SELECT * FROM clusters ORDER BY name")
+  return db.prepare("SELECT * FROM clusters ORDER BY name")
     .all() as unknown as ClusterRow[];
 }
 
 /** The cluster with `id`. @throws {NotFoundError} when there is none */
 export function getCluster(db: Database, id: number): ClusterRow {
-  const row = db.connection.prepare("SELECT * FROM clusters WHERE id = ?").get(id) as
+  const row = db.prepare("SELECT * FROM clusters WHERE id = ?").get(id) as
     | ClusterRow
     | undefined;
   if (!row) throw new NotFoundError(`Cluster ${id} does not exist`, { data: { id } });
@@ -94,7 +94,7 @@ export function updateCluster(
 
 /** Jobs on a cluster by state: the ones still active, and all. */
 export function clusterJobCounts(db: Database, id: number): { active: number; total: number } {
-  return db.connection.prepare(
+  return db.prepare(
     `SELECT COALESCE(SUM(state IN ('created', 'submitted', 'queued', 'running', 'unknown')), 0) AS active,
        COUNT(*) AS total FROM jobs WHERE cluster_id = ?`,
   ).get(id) as { active: number; total: number };

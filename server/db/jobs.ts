@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { SQLInputValue } from "node:sqlite";
 import { NotFoundError } from "../errors.ts";
 import type { JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
 import { UPDATABLE_COLUMNS } from "../model/job.ts";
@@ -31,7 +31,7 @@ export interface JobEventRow {
 
 /** The job with `pk`, or undefined. */
 export function findJob(db: Database, pk: number): JobRow | undefined {
-  return db.connection.prepare("SELECT * FROM jobs WHERE pk = ?").get(pk) as JobRow | undefined;
+  return db.prepare("SELECT * FROM jobs WHERE pk = ?").get(pk) as JobRow | undefined;
 }
 
 /** The job with `pk`. @throws {NotFoundError} when there is none */
@@ -63,19 +63,20 @@ export function listJobs(db: Database, filter: JobFilter): { rows: JobRow[]; tot
     args.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   }
   const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
-  const c = db.connection;
-  const rows = c.prepare(`SELECT * FROM jobs ${clause} ORDER BY pk DESC LIMIT ? OFFSET ?`)
+  const rows = db.prepare(`SELECT * FROM jobs ${clause} ORDER BY pk DESC LIMIT ? OFFSET ?`)
     .all(...args, filter.limit, filter.offset) as unknown as JobRow[];
   // The counts table answers the common cases (no filter, or by state) without a scan.
   let total: number;
   if (where.length === 0) {
-    total = (c.prepare("SELECT COALESCE(SUM(n), 0) AS n FROM job_counts").get() as { n: number }).n;
+    total =
+      (db.prepare("SELECT COALESCE(SUM(n), 0) AS n FROM job_counts").get() as { n: number }).n;
   } else if (where.length === 1 && filter.state) {
-    total = (c.prepare("SELECT COALESCE(MAX(n), 0) AS n FROM job_counts WHERE state = ?").get(
+    total = (db.prepare("SELECT COALESCE(MAX(n), 0) AS n FROM job_counts WHERE state = ?").get(
       filter.state,
     ) as { n: number }).n;
   } else {
-    total = (c.prepare(`SELECT COUNT(*) AS n FROM jobs ${clause}`).get(...args) as { n: number }).n;
+    total =
+      (db.prepare(`SELECT COUNT(*) AS n FROM jobs ${clause}`).get(...args) as { n: number }).n;
   }
   return { rows, total };
 }
@@ -97,7 +98,7 @@ export function jobsInStates(
   const cluster = query.clusterId === undefined ? "" : " AND cluster_id = ?";
   const args: SQLInputValue[] = [...query.states, query.runner];
   if (query.clusterId !== undefined) args.push(query.clusterId);
-  return db.connection.prepare(
+  return db.prepare(
     `SELECT * FROM jobs WHERE state IN (${marks}) AND runner_type = ?${cluster} ORDER BY pk LIMIT ?`,
   ).all(...args, query.limit ?? -1) as unknown as JobRow[];
 }
@@ -108,7 +109,7 @@ export function jobsInStates(
  * jobs have finished.
  */
 export function heldDependents(db: Database, pk: number): JobRow[] {
-  return db.connection.prepare(
+  return db.prepare(
     `SELECT jobs.* FROM jobs, json_each(jobs.depends_on_json) AS dep
      WHERE jobs.state = 'created' AND jobs.submit_step = 'held' AND dep.value = ? ORDER BY pk`,
   ).all(pk) as unknown as JobRow[];
@@ -120,7 +121,7 @@ export function findJobBySlurmId(
   clusterId: number,
   slurmJobId: string,
 ): JobRow | undefined {
-  return db.connection.prepare("SELECT * FROM jobs WHERE cluster_id = ? AND slurm_job_id = ?")
+  return db.prepare("SELECT * FROM jobs WHERE cluster_id = ? AND slurm_job_id = ?")
     .get(clusterId, slurmJobId) as JobRow | undefined;
 }
 
@@ -129,7 +130,7 @@ export function jobHistory(
   db: Database,
   pk: number,
 ): { from_state: JobState | null; to_state: JobState; at: string; reason: string | null }[] {
-  return db.connection.prepare(
+  return db.prepare(
     `SELECT from_state, to_state, at, reason FROM job_events
      WHERE job_pk = ? AND kind = 'state' ORDER BY seq`,
   ).all(pk) as unknown as {
@@ -142,16 +143,16 @@ export function jobHistory(
 
 /** Logged events after `seq`, oldest first, at most `limit`. */
 export function jobEventsAfter(db: Database, seq: number, limit: number): JobEventRow[] {
-  return db.connection.prepare("SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?")
+  return db.prepare("SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?")
     .all(seq, limit) as unknown as JobEventRow[];
 }
 
 /** The oldest and newest sequence numbers still logged (0 and the last issued when empty). */
 export function jobEventBounds(db: Database): { oldest: number; newest: number } {
-  const row = db.connection.prepare(
+  const row = db.prepare(
     `SELECT MIN(seq) AS oldest, MAX(seq) AS newest FROM job_events`,
   ).get() as { oldest: number | null; newest: number | null };
-  const issued = db.connection.prepare(
+  const issued = db.prepare(
     "SELECT seq FROM sqlite_sequence WHERE name = 'job_events'",
   ).get() as { seq: number } | undefined;
   const newest = Math.max(row.newest ?? 0, issued?.seq ?? 0);
@@ -165,7 +166,7 @@ export function jobEventBounds(db: Database): { oldest: number; newest: number }
 export function pruneJobEvents(db: Database, options: { before: string; keep: number }): number {
   const { newest } = jobEventBounds(db);
   return Number(
-    db.connection.prepare("DELETE FROM job_events WHERE seq <= ? AND at < ?")
+    db.prepare("DELETE FROM job_events WHERE seq <= ? AND at < ?")
       .run(newest - options.keep, options.before).changes,
   );
 }
@@ -173,11 +174,14 @@ export function pruneJobEvents(db: Database, options: { before: string; keep: nu
 // --- Writes: for jobs/store.ts only, inside its transactions ---------------------------------
 
 /** Inserts a job in state created. */
-export function insertJobRow(c: DatabaseSync, job: NewJob, at: string): JobRow {
+export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
   return c.prepare(
-    `INSERT INTO jobs (uuid, name, state, dft_code, runner_type, cluster_id, input, properties_input,
-       restart_from, tags_json, resources_json, output_name, depends_on_json, created_at, updated_at)
-     VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    // The pk is above every pk ever given, deleted ones too: a pk names one job for good.
+    `INSERT INTO jobs (pk, uuid, name, state, dft_code, runner_type, cluster_id, input,
+       properties_input, restart_from, tags_json, resources_json, output_name, depends_on_json,
+       created_at, updated_at)
+     VALUES (MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM job_pk_high)) + 1,
+       ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
   ).get(
     job.uuid,
     job.name,
@@ -197,7 +201,7 @@ export function insertJobRow(c: DatabaseSync, job: NewJob, at: string): JobRow {
 }
 
 /** The job with `pk` read on the transaction's connection. @throws {NotFoundError} */
-export function getJobRow(c: DatabaseSync, pk: number): JobRow {
+export function getJobRow(c: Database, pk: number): JobRow {
   const row = c.prepare("SELECT * FROM jobs WHERE pk = ?").get(pk) as JobRow | undefined;
   if (!row) throw new NotFoundError(`Job ${pk} does not exist`, { data: { pk } });
   return row;
@@ -205,7 +209,7 @@ export function getJobRow(c: DatabaseSync, pk: number): JobRow {
 
 /** Sets `fields` (and `state`, when given) and returns the new row. */
 export function updateJobRow(
-  c: DatabaseSync,
+  c: Database,
   pk: number,
   change: { fields: JobUpdate; state?: JobState; at: string },
 ): JobRow {
@@ -219,7 +223,7 @@ export function updateJobRow(
 }
 
 /** Appends one event and returns its sequence number. */
-export function insertJobEvent(c: DatabaseSync, event: Omit<JobEventRow, "seq">): number {
+export function insertJobEvent(c: Database, event: Omit<JobEventRow, "seq">): number {
   const row = c.prepare(
     `INSERT INTO job_events (job_pk, kind, from_state, to_state, progress_percent, runner_type,
        cluster_id, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
@@ -238,9 +242,10 @@ export function insertJobEvent(c: DatabaseSync, event: Omit<JobEventRow, "seq">)
 }
 
 /** Deletes a job and its logged events (not the event that records the deletion). */
-export function deleteJobRow(c: DatabaseSync, pk: number): void {
+export function deleteJobRow(c: Database, pk: number): void {
   // Later jobs that restarted from this one keep their own files; only the link goes.
   c.prepare("UPDATE jobs SET restart_from = NULL WHERE restart_from = ?").run(pk);
   c.prepare("DELETE FROM job_events WHERE job_pk = ?").run(pk);
   c.prepare("DELETE FROM jobs WHERE pk = ?").run(pk);
+  c.prepare("UPDATE job_pk_high SET last = MAX(last, ?)").run(pk);
 }

@@ -163,6 +163,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX job_events_job ON job_events (job_pk, seq);
       CREATE INDEX job_events_at ON job_events (at);
 
+      -- The highest job pk ever given: pks of deleted jobs are never given again, so a pk seen in
+      -- an event or a subscription filter names one job for good.
+      CREATE TABLE job_pk_high (last INTEGER NOT NULL) STRICT;
+      INSERT INTO job_pk_high (last) SELECT COALESCE(MAX(pk), 0) FROM jobs;
+
       -- The plain-SSH runner: the process group of the run on its host.
       ALTER TABLE jobs ADD COLUMN remote_pid INTEGER;
     `,

@@ -249,7 +249,7 @@ export class JobStore extends EventTarget {
 
   #write(
     fn: (
-      c: Database["connection"],
+      c: Database,
       at: string,
     ) => { row: JobRow; event: Omit<JobEventRow, "seq"> | undefined },
   ): JobRow {

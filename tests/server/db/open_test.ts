@@ -4,6 +4,9 @@ import { DatabaseSync } from "node:sqlite";
 import { Database } from "../../../server/db/open.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../../server/db/migrations.ts";
 import { DatabaseError } from "../../../server/errors.ts";
+import { SYSTEM_CLOCK } from "../../../server/clock.ts";
+import { jobHistory } from "../../../server/db/jobs.ts";
+import { JobStore } from "../../../server/jobs/store.ts";
 
 async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -41,6 +44,7 @@ Deno.test("Database.open() creates the schema, WAL mode and foreign keys", () =>
       "clusters",
       "job_counts",
       "job_events",
+      "job_pk_high",
       "jobs",
       "sqlite_sequence",
       "workflow_jobs",
@@ -108,4 +112,39 @@ Deno.test("Database.open() reports a file that is not a database and leaves it u
         /not a database/.test(e.message),
     );
     assert.equal(await Deno.readTextFile(path), garbage);
+  }));
+
+Deno.test("migration 4 keeps a version 3 database's job history and numbers new events after it", () =>
+  withDir((dir) => {
+    const path = join(dir, "v3.db");
+    {
+      using old = Database.open(path, MIGRATIONS.slice(0, 3));
+      old.connection.exec(`
+        INSERT INTO jobs (pk, uuid, name, state, input, created_at, updated_at)
+          VALUES (7, 'u7', 'old', 'completed', 'deck', 't0', 't2');
+        INSERT INTO job_events (id, job_pk, from_state, to_state, at, reason) VALUES
+          (1, 7, NULL, 'created', 't0', 'submitted'), (2, 7, 'created', 'completed', 't2', 'done');
+      `);
+    }
+    using db = Database.open(path);
+    assert.deepEqual(
+      jobHistory(db, 7).map((e) => [e.from_state, e.to_state, e.reason]),
+      [[null, "created", "submitted"], ["created", "completed", "done"]],
+    );
+    const store = new JobStore({ db, clock: SYSTEM_CLOCK });
+    const row = store.insert({
+      uuid: "u8",
+      name: "new",
+      dft_code: "crystal",
+      runner_type: "local",
+      cluster_id: null,
+      input: "deck",
+      properties_input: null,
+      restart_from: null,
+      tags: [],
+      resources: {},
+      output_name: "new",
+    });
+    assert.equal(row.pk, 8);
+    assert.deepEqual(store.changesAfter(2, 10).map((c) => [c.seq, c.pk]), [[3, 8]]);
   }));

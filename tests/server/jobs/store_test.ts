@@ -112,7 +112,7 @@ Deno.test("JobStore announces each committed change once, with increasing seq, a
   assert.deepEqual(store.changesAfter(seqs[1]!, 100), seen.slice(2), "the log replays them");
 });
 
-Deno.test("JobStore.delete() logs the deletion and never reuses a sequence number", () => {
+Deno.test("JobStore.delete() logs the deletion and never reuses a sequence number or a pk", () => {
   using db = Database.open(":memory:");
   const { store, seen } = newStore(db);
   const a = newJob(store, "a");
@@ -121,7 +121,8 @@ Deno.test("JobStore.delete() logs the deletion and never reuses a sequence numbe
   const deleted = seen.at(-1)!;
   assert.deepEqual([deleted.kind, deleted.pk, deleted.state], ["deleted", b.pk, "created"]);
   assert.equal(jobHistory(db, b.pk).length, 0, "its history goes with it");
-  const c = newJob(store, "c"); // may take b's pk: SQLite reuses the largest rowid
+  const c = newJob(store, "c");
+  assert.ok(c.pk > b.pk, "a deleted job's pk is never given again");
   assert.ok(seen.at(-1)!.seq > deleted.seq);
   assert.deepEqual(jobHistory(db, c.pk).map((e) => e.to_state), ["created"]);
   assert.equal(jobHistory(db, a.pk).length, 1);
