@@ -80,8 +80,8 @@ clusterTest(
     assert.deepEqual([first.state, second.state], ["completed", "completed"], second.state_reason!);
     assert.ok(second.slurm_job_id !== null);
     // It reached SLURM only after its dependency ended (a short run may skip "running" in polls).
-  const sent = second.history.find((h) => h.to_state === "submitted")!;
-  assert.ok(sent.at >= first.finished_at!, `${sent.at} after ${first.finished_at}`);
+    const sent = second.history.find((h) => h.to_state === "submitted")!;
+    assert.ok(sent.at >= first.finished_at!, `${sent.at} after ${first.finished_at}`);
     assert.equal(second.final_energy, -275.44859113743);
   },
 );
