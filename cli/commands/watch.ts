@@ -3,7 +3,7 @@ import { connect } from "../../client/mod.ts";
 import type { NotificationParamsOf } from "../../server/methods/mod.ts";
 import { type Command, type FlagValues } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
-import { printJson, printText } from "../output.ts";
+import { printJson, printNotice, printText } from "../output.ts";
 
 type Change = NotificationParamsOf<"jobs.changed">;
 
@@ -65,10 +65,11 @@ export const watchCommand: Command = {
             `-- some changes were dropped (up to seq ${params.seq}): run "call jobs.list"`,
           );}
       });
-      await client.call("jobs.subscribe", {
+      const { seq } = await client.call("jobs.subscribe", {
         ...(pks ? { pks } : {}),
         ...(states ? { states: states as NonNullable<Change["state"]>[] } : {}),
       });
+      printNotice(`watching job changes after seq ${seq} (Ctrl-C to stop)`);
       const lost = client.disconnected().then(() => EXIT_CODES.unreachable);
       return await Promise.race([interrupted, lost]);
     } finally {
