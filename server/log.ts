@@ -31,9 +31,26 @@ export interface LogSink {
 
 const encoder = new TextEncoder();
 
+/** The longest line the log keeps; the rest is cut, saying how much. */
+export const MAX_LOG_LINE_CHARS = 16 * 1024;
+
+/** Text from outside (a method name, a path, an error's message) with no line break left in it. */
+function escapeText(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * An error as the log shows it: its message escaped (it may quote a client's input), then the
+ * stack frames, one per line, then its causes.
+ */
 function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  let text = error.stack ?? `${error.name}: ${error.message}`;
+  if (!(error instanceof Error)) return escapeText(String(error));
+  const frames = (error.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
+  let text = [`${error.name}: ${escapeText(error.message)}`, ...frames].join("\n");
   if (error.cause !== undefined) text += `\nCaused by: ${describeError(error.cause)}`;
   return text;
 }
@@ -44,15 +61,22 @@ function formatValue(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/** Cuts a line longer than the cap. */
+function capped(line: string): string {
+  return line.length <= MAX_LOG_LINE_CHARS
+    ? line
+    : `${line.slice(0, MAX_LOG_LINE_CHARS)}… (${line.length - MAX_LOG_LINE_CHARS} more characters)`;
+}
+
 /** Creates a logger that writes lines at or above `level` to `sink`. */
 export function createLogger(options: { level: LogLevel; sink: LogSink }): Logger {
   const threshold = LOG_LEVELS[options.level];
   function log(level: LogLevel, message: string, fields: LogFields = {}): void {
     if (LOG_LEVELS[level] < threshold) return;
-    let line = `${new Date().toISOString()} ${level.toUpperCase()} ${message}`;
+    let line = `${new Date().toISOString()} ${level.toUpperCase()} ${escapeText(message)}`;
     for (const [key, value] of Object.entries(fields)) line += ` ${key}=${formatValue(value)}`;
     try {
-      options.sink.write(line + "\n");
+      options.sink.write(capped(line) + "\n");
     } catch {
       // Logging must never take the daemon down: a full disk or a closed stderr loses the line.
     }

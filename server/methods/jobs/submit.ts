@@ -9,18 +9,64 @@ import { JOB_STATUS } from "./_shapes.ts";
 
 const SLURM_RESOURCES = CLUSTER_FIELDS.default_resources.unwrap().shape;
 
+/**
+ * No control or format characters: NUL cuts a name on read-back, CR and LF forge listings and
+ * logs, and bidi overrides make a name read differently from what it is.
+ */
+const PRINTABLE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
+const PRINTABLE_MESSAGE = "must not contain control characters (NUL, line breaks, bidi controls)";
+
+/** The largest deck `input_path` may name. */
+export const MAX_INPUT_FILE_BYTES = 64 * 1024 * 1024;
+/** How long reading it may take (a file on a hung network mount). */
+const READ_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads the deck `input_path` names: a regular file (not a device, a FIFO or a directory), at
+ * most MAX_INPUT_FILE_BYTES, UTF-8 text, within READ_TIMEOUT_MS. Errors name the path and never
+ * quote the file.
+ */
 async function readDeckFile(path: string): Promise<string> {
-  if (!path.startsWith("/")) {
-    throw new CrystalInputInvalidError(`Cannot read input_path "${path}": give an absolute path`);
-  }
+  const refuse = (why: string, cause?: unknown) =>
+    new CrystalInputInvalidError(`Cannot read input_path "${path}": ${why}`, {
+      data: { path },
+      ...(cause === undefined ? {} : { cause }),
+    });
+  if (!path.startsWith("/")) throw refuse("give an absolute path");
+  let info: Deno.FileInfo;
   try {
-    return await Deno.readTextFile(path);
+    info = await Deno.stat(path);
   } catch (cause) {
-    throw new CrystalInputInvalidError(
-      `Cannot read input_path "${path}": ${(cause as Error).message}`,
-      { cause },
+    throw refuse(cause instanceof Deno.errors.NotFound ? "no such file" : "cannot open it", cause);
+  }
+  if (!info.isFile) throw refuse("not a regular file");
+  if (info.size > MAX_INPUT_FILE_BYTES) throw refuse("larger than 64 MiB");
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
+  } catch (cause) {
+    throw refuse(
+      cause instanceof DOMException ? "reading it took too long" : "cannot read it",
+      cause,
     );
   }
+  if (bytes.length > MAX_INPUT_FILE_BYTES) throw refuse("larger than 64 MiB");
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw refuse("not UTF-8 text", cause);
+  }
+}
+
+/** An input error about a file read by path, with what it quoted of the file taken out. */
+function withoutContent(error: unknown, path: string): unknown {
+  if (!(error instanceof CrystalInputInvalidError) || error.data?.["file"] !== undefined) return error;
+  const line = error.data?.["line"];
+  const reason = String(error.data?.["reason"] ?? "invalid").replace(/"[^"\n]*"/g, '"…"');
+  return new CrystalInputInvalidError(
+    `Invalid CRYSTAL input in "${path}"${line === undefined ? "" : ` at line ${line}`}: ${reason}`,
+    { data: { path, ...(line === undefined ? {} : { line }) }, cause: error },
+  );
 }
 
 /** `jobs.submit`: validate a CRYSTAL deck, record the job and run it here or on a cluster. */
@@ -36,7 +82,7 @@ export const submit = defineMethod({
     "those jobs have completed (held in the daemon, or with afterok on one SLURM cluster); if one " +
     "fails or is cancelled, this job ends cancelled. An unknown pk is invalid_params.",
   params: z.strictObject({
-    name: z.string().trim().min(1).max(200).describe(
+    name: z.string().trim().min(1).max(200).regex(PRINTABLE, PRINTABLE_MESSAGE).describe(
       "Job name, shown in listings; also names the output file",
     ),
     input: z.string().min(1).optional().describe("The .d12 deck text"),
@@ -75,7 +121,8 @@ export const submit = defineMethod({
       .describe(
         "pk of an earlier job whose fort.9 (as fort.20), fort.20 and fort.34 are copied for a guess",
       ),
-    tags: z.array(z.string().trim().min(1).max(64)).max(32).optional().describe("Free-form labels"),
+    tags: z.array(z.string().trim().min(1).max(64).regex(PRINTABLE, PRINTABLE_MESSAGE)).max(32)
+      .optional().describe("Free-form labels"),
   }),
   result: z.strictObject({
     pk: z.number().int().describe("Job id"),
@@ -96,8 +143,11 @@ export const submit = defineMethod({
     if ((params.input === undefined) === (params.input_path === undefined)) {
       throw new CrystalInputInvalidError("Cannot submit: give exactly one of input and input_path");
     }
-    const input = params.input ?? await readDeckFile(params.input_path!);
-    const job = await submitJob(ctx.engine, { ...params, input });
+    const fromPath = params.input_path;
+    const input = params.input ?? await readDeckFile(fromPath!);
+    const job = await submitJob(ctx.engine, { ...params, input }).catch((error) => {
+      throw fromPath === undefined ? error : withoutContent(error, fromPath);
+    });
     return { pk: job.pk, uuid: job.uuid, state: job.state };
   },
 });
