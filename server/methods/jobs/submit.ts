@@ -60,7 +60,9 @@ async function readDeckFile(path: string): Promise<string> {
 
 /** An input error about a file read by path, with what it quoted of the file taken out. */
 function withoutContent(error: unknown, path: string): unknown {
-  if (!(error instanceof CrystalInputInvalidError) || error.data?.["file"] !== undefined) return error;
+  if (!(error instanceof CrystalInputInvalidError) || error.data?.["file"] !== undefined) {
+    return error;
+  }
   const line = error.data?.["line"];
   const reason = String(error.data?.["reason"] ?? "invalid").replace(/"[^"\n]*"/g, '"…"');
   return new CrystalInputInvalidError(

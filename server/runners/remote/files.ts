@@ -67,11 +67,28 @@ export async function uploadJob(
   await transport.writeFile(join(dir, job.script.name), job.script.text);
 }
 
-/** Copies the remote job directory's files into the local one (large binaries stay remote). */
-export async function fetchResults(transport: Transport, row: JobRow): Promise<void> {
+/**
+ * True for a plain file name: no path separator, not `.` or `..`, no NUL or other control
+ * character. A name from a host's listing is joined into a local path only if it is one.
+ */
+export function isPlainName(name: string): boolean {
+  // deno-lint-ignore no-control-regex
+  return name !== "" && name !== "." && name !== ".." && !/[/\\\u0000-\u001f\u007f]/.test(name);
+}
+
+/**
+ * Copies the remote job directory's files into the local one (large binaries stay remote).
+ * Returns the names it refused: a hostile host must not write outside the job directory.
+ */
+export async function fetchResults(transport: Transport, row: JobRow): Promise<string[]> {
   const entries = await transport.readdir(row.remote_dir!);
-  await Deno.mkdir(row.work_dir!, { recursive: true });
+  await Deno.mkdir(row.work_dir!, { recursive: true, mode: 0o700 });
+  const refused: string[] = [];
   for (const entry of entries) {
+    if (!isPlainName(entry.name)) {
+      refused.push(entry.name);
+      continue;
+    }
     if (!entry.isFile || KEEP_REMOTE.has(entry.name) || entry.size > FETCH_MAX_BYTES) continue;
     if (entry.name === INPUT_FILE || entry.name === PROPERTIES_INPUT_FILE) continue; // Ours already.
     await transport.download(
@@ -80,4 +97,5 @@ export async function fetchResults(transport: Transport, row: JobRow): Promise<v
       entry.size,
     );
   }
+  return refused;
 }

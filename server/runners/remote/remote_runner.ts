@@ -334,7 +334,14 @@ export class RemoteRunner implements Runner {
     },
   ): Promise<void> {
     const { store, log, scheduler } = this.#deps;
-    await fetchResults(ctx.transport, row);
+    const refused = await fetchResults(ctx.transport, row);
+    if (refused.length > 0) {
+      log.warn("Refused remote file names that are not plain names", {
+        pk: row.pk,
+        cluster: ctx.transport.name,
+        names: refused,
+      });
+    }
     if (seen.kind === "cancelled") {
       const reason = /Dependency/i.test(seen.reason ?? "") || JSON.parse(row.depends_on_json).length
         ? dependencyReason(store.db, row, scheduler.label)

@@ -18,6 +18,7 @@ export interface Rule {
 export function scriptedTransport(
   rules: Rule[],
   files: Record<string, string> = {},
+  listing: { name: string; size: number; isFile: boolean }[] = [],
 ): Transport & { calls: string[]; written: Map<string, string> } {
   const calls: string[] = [];
   const written = new Map<string, string>();
@@ -34,12 +35,15 @@ export function scriptedTransport(
       return Promise.resolve({ stdout: "", stderr: "", code: 0, ...partial });
     },
     upload: () => Promise.resolve(),
-    download: () => Promise.resolve(),
+    download(local, remote) {
+      calls.push(`download ${remote} -> ${local}`);
+      return Promise.resolve();
+    },
     writeFile(path, text) {
       written.set(path, text);
       return Promise.resolve();
     },
-    readdir: () => Promise.resolve([]),
+    readdir: () => Promise.resolve(listing),
     readText(path) {
       calls.push(`readText ${path}`);
       return Promise.resolve(files[path] ?? null);
