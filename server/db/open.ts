@@ -36,7 +36,13 @@ export class Database {
    *   migration fails (the transaction is rolled back and the file keeps its old schema)
    */
   static open(path: string, migrations: readonly Migration[] = MIGRATIONS): Database {
-    if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ":memory:") {
+      Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database
+      // file's mode, so all three are the user's alone wherever the database lives.
+      Deno.openSync(path, { create: true, append: true, mode: 0o600 }).close();
+      if ((Deno.statSync(path).mode ?? 0) & 0o077) Deno.chmodSync(path, 0o600);
+    }
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path);

@@ -32,7 +32,7 @@ export function jobDirPath(dataDir: string, pk: number, name: string): string {
 /** Writes a file atomically: a temporary file, then a rename, so no half-written input exists. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const temp = `${path}.tmp-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(temp, text, { mode: 0o644 });
+  await Deno.writeTextFile(temp, text, { mode: 0o600 });
   await Deno.rename(temp, path);
 }
 
@@ -41,7 +41,7 @@ export async function prepareJobDir(
   dir: string,
   inputs: { input: string; propertiesInput: string | null; restartDir: string | null },
 ): Promise<string[]> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(dir, INPUT_FILE), inputs.input);
   if (inputs.propertiesInput !== null) {
     await writeFileAtomic(join(dir, PROPERTIES_INPUT_FILE), inputs.propertiesInput);
@@ -51,6 +51,7 @@ export async function prepareJobDir(
     for (const name of RESTART_FILES) {
       try {
         await Deno.copyFile(join(inputs.restartDir, name), join(dir, name));
+        await Deno.chmod(join(dir, name), 0o600);
         copied.push(name);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;

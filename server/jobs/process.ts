@@ -13,6 +13,8 @@ import { join } from "node:path";
  * parameters, never pasted into the script.
  */
 const WRAPPER = [
+  // Every file of the run (outputs, fort.*, the exit code) is the user's alone.
+  "umask 077",
   'stdin_file="$1"; out_file="$2"; err_file="$3"; code_file="$4"; shift 4',
   '"$@" < "$stdin_file" > "$out_file" 2> "$err_file"',
   "code=$?",

@@ -117,7 +117,13 @@ export async function sftpDownload(
   const step = progressReporter(o.onProgress);
   try {
     await sftpCall((callback) =>
-      sftp.fastGet(remotePath, temp, { ...TRANSFER, ...(step ? { step } : {}) }, callback)
+      // The local copy is the user's alone, like every file of a job directory.
+      sftp.fastGet(
+        remotePath,
+        temp,
+        { ...TRANSFER, mode: 0o600, ...(step ? { step } : {}) },
+        callback,
+      )
     );
     await Deno.rename(temp, localPath);
   } catch (error) {

@@ -53,6 +53,8 @@ export interface SftpTransfer {
   concurrency: number;
   chunkSize: number;
   step?: (done: number, chunk: number, total: number) => void;
+  /** The mode of the file the transfer creates. */
+  mode?: number;
 }
 /** One directory entry from SFTP readdir. */
 export interface SftpEntry {
