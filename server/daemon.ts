@@ -37,6 +37,7 @@ export class Daemon implements AsyncDisposable {
   readonly #connections = new Map<Promise<void>, AbortController>();
   readonly #stopped = Promise.withResolvers<void>();
   #state: "running" | "draining" | "stopped" = "running";
+  #isRefusingRequests = false;
   #activeRequests = 0;
   #requestsServed = 0;
   #talkingConnections = 0;
@@ -96,11 +97,16 @@ export class Daemon implements AsyncDisposable {
         ssh: engine.ssh,
         daemon: {
           status: () => this.status(),
-          requestShutdown: (reason) => setTimeout(() => void this.shutdown(reason), 0),
+          requestShutdown: (reason) => {
+            // From this instant no new request is served, not even one that arrives right after
+            // the acknowledgement; the acknowledgement itself still goes out before the drain.
+            this.#isRefusingRequests = true;
+            setTimeout(() => void this.shutdown(reason), 0);
+          },
           openrpc: () => this.#openrpc,
         },
       }),
-      isAccepting: () => this.#state === "running",
+      isAccepting: () => this.#state === "running" && !this.#isRefusingRequests,
       onRequestStart: () => {
         this.#activeRequests++;
         this.#requestsServed++;

@@ -178,3 +178,29 @@ Deno.test("a second signal forces the daemon out while a request is still runnin
   assert.ok(Date.now() - started < 5000, "well before the 10 s grace period");
   await slow;
 });
+
+Deno.test("system.shutdown stops serving before its acknowledgement goes out", async () => {
+  await using box = await makeSandbox();
+  await using daemon = await startDaemon(box);
+  await using peer = await rawPeer(box.socket);
+  await using other = await rawPeer(box.socket);
+  const shutdown = JSON.stringify({ jsonrpc: "2.0", id: "s", method: "system.shutdown" });
+  const after = JSON.stringify(ping("p"));
+  // Both in one write: the ping is read in the same instant as the shutdown.
+  await peer.write(
+    [shutdown, after].map((f) => `Content-Length: ${f.length}\r\n\r\n${f}`).join(""),
+  );
+  const replies = [await peer.next(), await peer.next()] as {
+    id: string;
+    result?: unknown;
+    error?: { code: number };
+  }[];
+  const byId = Object.fromEntries(replies.map((r) => [r.id, r]));
+  assert.deepEqual(byId.s?.result, { acknowledged: true });
+  assert.equal(byId.p?.error?.code, -32000, JSON.stringify(byId.p));
+  // And on another connection, right after the acknowledgement.
+  await other.send(ping("late"));
+  const late = await other.next() as { error?: { code: number } } | undefined;
+  assert.ok(late === undefined || late.error?.code === -32000, JSON.stringify(late));
+  assert.equal((await daemon.status).code, 0);
+});
