@@ -8,9 +8,9 @@ import { z } from "zod";
 import type { ClusterFields, ClusterRow } from "../db/clusters.ts";
 import type { SshPool, SshTarget } from "../ssh/pool.ts";
 import type { Exec } from "../slurm/commands.ts";
+import { LIST_RULE, PATH_RULE } from "../slurm/script.ts";
 
 const SINGLE_LINE = /^[^\n\r\0]*$/;
-const SAFE_WORD = /^[A-Za-z0-9._-]+$/;
 
 /** Cluster settings as a client gives them (all but name, type, host and user are optional). */
 export const CLUSTER_FIELDS = {
@@ -36,14 +36,12 @@ export const CLUSTER_FIELDS = {
   ).optional()
     .describe("Private key file (unencrypted; load encrypted keys into ssh-agent instead)"),
   use_agent: z.boolean().default(false).describe("Authenticate through ssh-agent (SSH_AUTH_SOCK)"),
-  remote_workdir: z.string().regex(/^\/[^\n\r\0]*$/, "expected an absolute path on the cluster")
+  remote_workdir: z.string().regex(PATH_RULE.pattern, `expected ${PATH_RULE.allowed}`)
     .describe("Absolute directory on the cluster under which job directories are made"),
-  partition: z.string().regex(
-    SAFE_WORD,
-    "expected a partition name (letters, digits, '.', '_', '-')",
-  ).optional()
+  partition: z.string().regex(LIST_RULE.pattern, `expected a partition name: ${LIST_RULE.allowed}`)
+    .optional()
     .describe("SLURM partition"),
-  account: z.string().regex(SAFE_WORD, "expected an account name (letters, digits, '.', '_', '-')")
+  account: z.string().regex(LIST_RULE.pattern, `expected an account name: ${LIST_RULE.allowed}`)
     .optional()
     .describe("SLURM account"),
   max_concurrent: z.number().int().min(1).max(10_000).default(10).describe(

@@ -42,8 +42,12 @@ export interface SbatchSpec {
   parallel: boolean;
 }
 
-/** A value sbatch reads from an `#SBATCH` line, and what it may contain. */
-interface SbatchRule {
+/**
+ * A value sbatch reads from an `#SBATCH` line, and what it may contain. Cluster settings are
+ * validated with the same rules when they are saved, so a cluster that was accepted never has its
+ * jobs refused for them later.
+ */
+export interface SbatchRule {
   pattern: RegExp;
   allowed: string;
 }
@@ -52,11 +56,11 @@ const NAME_RULE: SbatchRule = {
   pattern: /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/,
   allowed: 'letters, digits and "._+-", starting with a letter or digit, at most 128 characters',
 };
-const LIST_RULE: SbatchRule = {
+export const LIST_RULE: SbatchRule = {
   pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*(,[A-Za-z0-9][A-Za-z0-9._-]*)*$/,
   allowed: 'letters, digits and "._-" (a comma between names), starting with a letter or digit',
 };
-const PATH_RULE: SbatchRule = {
+export const PATH_RULE: SbatchRule = {
   pattern: /^\/[A-Za-z0-9._+@,=/-]*$/,
   allowed: 'an absolute path of letters, digits and "._+@,=/-" (no spaces or quotes)',
 };
