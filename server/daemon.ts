@@ -11,7 +11,7 @@ import type { Logger } from "./log.ts";
 import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
-import { acquirePidLock, type PidLock } from "./pid_lock.ts";
+import { acquireDatabaseLock, acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
 import type { OpenRpcDocument } from "./rpc/openrpc.ts";
@@ -28,7 +28,7 @@ export class Daemon implements AsyncDisposable {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #clock: Clock;
-  readonly #lock: PidLock;
+  readonly #locks: PidLock[];
   readonly #services: Services;
   readonly #listener: Deno.UnixListener;
   readonly #dispatcher: Dispatcher;
@@ -52,13 +52,25 @@ export class Daemon implements AsyncDisposable {
   static async start(config: Config, deps: DaemonDeps): Promise<Daemon> {
     const lock = acquirePidLock(pidFilePath(config.socketPath), config.socketPath);
     let services: Services | undefined;
+    let dbLock: PidLock | undefined;
     try {
+      // Before the database is opened: two daemons on one database would run jobs twice.
+      if (config.dbPath !== ":memory:") {
+        dbLock = acquireDatabaseLock(config.dbPath, config.socketPath);
+      }
       const clock = deps.clock ?? SYSTEM_CLOCK;
       services = await buildServices(config, { log: deps.log, clock });
       const listener = await listenUnix(config.socketPath);
-      return new Daemon({ config, deps: { ...deps, clock }, lock, services, listener });
+      return new Daemon({
+        config,
+        deps: { ...deps, clock },
+        locks: [lock, ...(dbLock ? [dbLock] : [])],
+        services,
+        listener,
+      });
     } catch (error) {
       await services?.[Symbol.asyncDispose]();
+      dbLock?.release();
       lock.release();
       throw error;
     }
@@ -69,7 +81,8 @@ export class Daemon implements AsyncDisposable {
     parts: {
       config: Config;
       deps: DaemonDeps;
-      lock: PidLock;
+      /** The pid lock, then the database lock; released in reverse. */
+      locks: PidLock[];
       services: Services;
       listener: Deno.UnixListener;
     },
@@ -78,7 +91,7 @@ export class Daemon implements AsyncDisposable {
     this.#config = parts.config;
     this.#log = parts.deps.log;
     this.#clock = parts.deps.clock ?? SYSTEM_CLOCK;
-    this.#lock = parts.lock;
+    this.#locks = parts.locks;
     this.#listener = parts.listener;
     this.#startedAt = this.#clock.now();
     this.#openrpc = discoveryDocument();
@@ -251,7 +264,7 @@ export class Daemon implements AsyncDisposable {
         this.#log.warn("Cannot remove socket", { error });
       }
     }
-    this.#lock.release();
+    for (const lock of [...this.#locks].reverse()) lock.release();
     this.#state = "stopped";
     this.#log.info("Stopped");
   }

@@ -122,6 +122,26 @@ Deno.test("a second serve on a live socket is refused and the first keeps runnin
   await waitForPing(box.socket);
 });
 
+Deno.test("a second daemon on the same database is refused, naming the first's pid and socket", async () => {
+  await using box = await makeSandbox();
+  await using daemon = await startDaemon(box);
+  const otherSocket = join(box.dir, "other.sock");
+  const second = await runCli(
+    ["serve", "--socket", otherSocket, "--db", box.db, "--log-file", box.log],
+    { env: box.env },
+  );
+  assert.equal(second.code, 5, second.stderr);
+  assert.match(second.stderr, /Another daemon uses the database/);
+  assert.ok(second.stderr.includes(`pid ${daemon.child.pid}`), second.stderr);
+  assert.ok(second.stderr.includes(box.socket), second.stderr);
+  assert.ok(!(await exists(otherSocket)), "the second never listened");
+  await waitForPing(box.socket);
+  // Once the first is gone (even by SIGKILL), the database is free again.
+  daemon.child.kill("SIGKILL");
+  await daemon.status;
+  await using _again = await startDaemon(box);
+});
+
 Deno.test("daemon exits after the inactivity timeout, but not while a client is connected", async () => {
   await using box = await makeSandbox();
   await using daemon = await startDaemon(box, ["--timeout", "1"]);
