@@ -92,6 +92,26 @@ export async function isRunAlive(pgid: number): Promise<boolean> {
   return false;
 }
 
+/**
+ * The process group of the live run whose wrapper carries `tag` (its `$0`), or null. Used when a
+ * run started but its pid was never recorded.
+ */
+export async function findRunByTag(tag: string): Promise<number | null> {
+  const out = await new Deno.Command("ps", {
+    args: ["-A", "-o", "pgid=", "-o", "stat=", "-o", "args="],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  if (!out.success) return null;
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const [group, stat, ...args] = line.trim().split(/\s+/);
+    if (stat?.startsWith("Z") || !args.includes(tag)) continue;
+    const pgid = Number(group);
+    if (Number.isSafeInteger(pgid) && pgid > 1) return pgid;
+  }
+  return null;
+}
+
 /** Sends `signal` to the run's whole process group (the launcher, MPI ranks and all). */
 export function signalRun(pid: number, signal: Deno.Signal): boolean {
   try {

@@ -24,7 +24,13 @@ import {
   type RunPhase,
 } from "../../jobs/outcome.ts";
 import { prepareJobFiles } from "../../jobs/prepare.ts";
-import { isRunAlive, readExitCode, signalRun, startProgram } from "../../jobs/process.ts";
+import {
+  findRunByTag,
+  isRunAlive,
+  readExitCode,
+  signalRun,
+  startProgram,
+} from "../../jobs/process.ts";
 import type { JobStore } from "../../jobs/store.ts";
 import type { FileTail, Runner, SyncSummary } from "../runner.ts";
 
@@ -93,14 +99,13 @@ export class LocalRunner implements Runner {
       const phase: RunPhase = row.phase === "properties" ? "properties" : "crystal";
       const files = phaseFiles(outputNameOf(row), phase);
       const exitCode = row.work_dir ? await readExitCode(row.work_dir, files.exitCode) : undefined;
-      const isAlive = exitCode === undefined && row.pid !== null && await isRunAlive(row.pid);
-      log.info("Reconciling job", {
-        pk: row.pk,
-        pid: row.pid,
-        alive: isAlive,
-        exit_code: exitCode ?? null,
-      });
-      if (isAlive) this.#watch(row, phase, row.pid!, undefined);
+      // The daemon may have died between marking the job running and recording the pid: the
+      // run's wrapper carries the job's tag, so it is found by that.
+      const pid = row.pid ?? (exitCode === undefined ? await findRunByTag(runTag(row.uuid)) : null);
+      const isAlive = exitCode === undefined && pid !== null && await isRunAlive(pid);
+      log.info("Reconciling job", { pk: row.pk, pid, alive: isAlive, exit_code: exitCode ?? null });
+      if (isAlive && pid !== row.pid) store.update(row.pk, { pid });
+      if (isAlive) this.#watch(row, phase, pid!, undefined);
       else await this.#finish(row.pk, phase, followOutput(join(row.work_dir ?? "", files.stdout)));
     }
     this.#pump();
@@ -140,6 +145,23 @@ export class LocalRunner implements Runner {
     const files = phaseFiles(outputNameOf(row), phase);
     const resources = resourcesOf(row) as LocalResources;
     const argv = this.#argv(row, phase);
+    if (phase === "crystal") {
+      // Compare-and-set before the spawn: a job leaves queued once, so it never starts twice.
+      try {
+        store.transition(row.pk, "running", {
+          from: ["queued"],
+          reason: "started",
+          fields: { phase },
+        });
+      } catch (error) {
+        if (!(error instanceof InvalidStateError)) throw error;
+        log.warn("Not starting a job that is no longer queued", {
+          pk: row.pk,
+          error: error.message,
+        });
+        return;
+      }
+    }
     let started;
     try {
       started = startProgram({
@@ -160,14 +182,7 @@ export class LocalRunner implements Runner {
       });
       return;
     }
-    if (phase === "crystal") {
-      store.transition(row.pk, "running", {
-        reason: "started",
-        fields: { pid: started.pid, phase },
-      });
-    } else {
-      store.update(row.pk, { pid: started.pid, phase });
-    }
+    store.update(row.pk, { pid: started.pid, phase });
     log.info("Started job", { pk: row.pk, pid: started.pid, phase, argv });
     this.#watch(row, phase, started.pid, started.status);
   }
