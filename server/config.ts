@@ -15,6 +15,7 @@ import {
 } from "../common/paths.ts";
 import {
   type CrystalSettings,
+  type DatabaseSettings,
   type LocalSettings,
   resolveFileSettings,
   type SlurmSettings,
@@ -45,6 +46,7 @@ export interface Config {
   configPath: string;
   crystal: CrystalSettings;
   slurm: SlurmSettings;
+  database: DatabaseSettings;
   /** What the SSH layer needs from the environment. */
   ssh: { home: string; localUser: string; agentSocket: string | null };
   local: LocalSettings & {
@@ -98,6 +100,7 @@ export function resolveConfig(
     configPath,
     crystal: settings.crystal,
     slurm: settings.slurm,
+    database: settings.database,
     ssh: {
       home: facts.env.HOME ?? "/",
       localUser: facts.env.USER ?? facts.env.LOGNAME ?? "root",

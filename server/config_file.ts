@@ -15,6 +15,9 @@
  *
  * [slurm]
  * poll_interval_s = 30
+ *
+ * [database]
+ * busy_budget_s = 30                      # how long a write waits for a lock held elsewhere
  * ```
  *
  * @module
@@ -23,6 +26,7 @@ import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 
 /** The bounds of the numeric settings, shared by the file and the environment. */
+const BUSY_BUDGET = z.number().min(0.1).max(3600).describe("seconds, from 0.1 to 3600");
 const MAX_CONCURRENT = z.number().int().min(1).max(1024).describe(
   "a whole number from 1 to 1024",
 );
@@ -60,6 +64,9 @@ const FILE_SCHEMA = z.strictObject({
   slurm: z.strictObject({
     poll_interval_s: POLL_INTERVAL.optional(),
   }).optional(),
+  database: z.strictObject({
+    busy_budget_s: BUSY_BUDGET.optional(),
+  }).optional(),
 });
 
 /** How CRYSTAL is run on this machine. */
@@ -87,6 +94,12 @@ export interface SlurmSettings {
   pollIntervalMs: number;
 }
 
+/** Settings of the database. */
+export interface DatabaseSettings {
+  /** How long a write keeps retrying while another process holds the lock. */
+  busyBudgetMs: number;
+}
+
 /** Environment variables that override the file, by setting. */
 const ENV = {
   executable: "CRYSTALMATH_CRYSTAL_EXECUTABLE",
@@ -96,6 +109,7 @@ const ENV = {
   parallelProperties: "CRYSTALMATH_PARALLEL_PROPERTIES_EXECUTABLE",
   maxConcurrent: "CRYSTALMATH_LOCAL_MAX_CONCURRENT",
   pollInterval: "CRYSTALMATH_SLURM_POLL_S",
+  busyBudget: "CRYSTALMATH_DB_BUSY_S",
 } as const;
 
 /** Bare program names are looked up in CRY23_EXEDIR when it is set, as CRYSTAL's own scripts do. */
@@ -111,7 +125,12 @@ function inExeDir(name: string, exeDir: string | undefined): string {
 export function resolveFileSettings(
   file: { path: string; text: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
-): { crystal: CrystalSettings; local: LocalSettings; slurm: SlurmSettings } {
+): {
+  crystal: CrystalSettings;
+  local: LocalSettings;
+  slurm: SlurmSettings;
+  database: DatabaseSettings;
+} {
   let data: z.infer<typeof FILE_SCHEMA> = {};
   if (file.text !== undefined) {
     let raw: unknown;
@@ -141,6 +160,7 @@ export function resolveFileSettings(
   ) => env[ENV[key]] || fromFile || fallback;
   const max = envNumber(env, ENV.maxConcurrent, MAX_CONCURRENT) ?? data.local?.max_concurrent ?? 1;
   const poll = envNumber(env, ENV.pollInterval, POLL_INTERVAL) ?? data.slurm?.poll_interval_s ?? 30;
+  const busy = envNumber(env, ENV.busyBudget, BUSY_BUDGET) ?? data.database?.busy_budget_s ?? 30;
   const mpirun = pick("mpirun", data.crystal?.mpirun, "mpirun -np {ranks}").trim().split(/\s+/);
   return {
     crystal: {
@@ -158,5 +178,6 @@ export function resolveFileSettings(
     },
     local: { maxConcurrent: max },
     slurm: { pollIntervalMs: poll * 1000 },
+    database: { busyBudgetMs: busy * 1000 },
   };
 }

@@ -8,10 +8,18 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { DatabaseError } from "../errors.ts";
+import { abortableSleep } from "../abortable_sleep.ts";
+import { databaseErrorOf, sqliteTrouble } from "./errors.ts";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 
-/** How long a statement waits for a lock held by another connection before failing. */
-export const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long one statement waits for a lock held by another connection before failing. node:sqlite
+ * is synchronous, so this wait blocks every connection of the daemon: it stays short, and
+ * `write` retries asynchronously, with backoff, for as long as its caller allows.
+ */
+export const BUSY_TIMEOUT_MS = 100;
+/** The default time a write keeps retrying a lock held elsewhere. */
+export const DEFAULT_BUSY_BUDGET_MS = 30_000;
 
 /** The daemon's database: a `node:sqlite` connection with a lifecycle. */
 export class Database {
@@ -88,14 +96,40 @@ export class Database {
    * be synchronous: node:sqlite is, and an await inside would let other work into the transaction.
    */
   transaction<T>(fn: (db: Database) => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
     try {
+      this.#db.exec("BEGIN IMMEDIATE");
       const result = fn(this);
       this.#db.exec("COMMIT");
       return result;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
+      // SQLite rolls back by itself after some failures (a full disk at COMMIT): a ROLLBACK then
+      // would fail with "no transaction is active" and hide the real error.
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec("ROLLBACK");
+        } catch {
+          // The first error is the one that matters; this one only repeats it.
+        }
+      }
+      throw databaseErrorOf(error, this.path);
+    }
+  }
+
+  /**
+   * Runs `fn` in a write transaction, retrying while another process holds the lock (each try
+   * waits at most BUSY_TIMEOUT_MS, then yields to the event loop), for up to `budgetMs`.
+   * @throws {DatabaseError} once the budget is spent, or at once for any other SQLite trouble
+   */
+  async write<T>(fn: (db: Database) => T, budgetMs = DEFAULT_BUSY_BUDGET_MS): Promise<T> {
+    const deadline = Date.now() + budgetMs;
+    for (let attempt = 0;; attempt++) {
+      try {
+        return this.transaction(fn);
+      } catch (error) {
+        const cause = error instanceof DatabaseError ? error.cause : error;
+        if (sqliteTrouble(cause) !== "busy" || Date.now() >= deadline) throw error;
+        await abortableSleep(Math.min(1000, 10 * 2 ** attempt));
+      }
     }
   }
 
@@ -139,7 +173,7 @@ function migrate(db: DatabaseSync, path: string, migrations: readonly Migration[
     }
     db.exec("COMMIT");
   } catch (error) {
-    db.exec("ROLLBACK");
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
 }

@@ -49,7 +49,7 @@ export async function adoptSlurmJob(
   }
   const outName = job.std_out.split("/").at(-1)!;
   const input = await exec(["cat", `${job.work_dir}/INPUT`]);
-  const row = store.insert({
+  const row = await store.insert({
     uuid: crypto.randomUUID(),
     name: job.name || `slurm-${slurmJobId}`,
     dft_code: "crystal",
@@ -62,14 +62,14 @@ export async function adoptSlurmJob(
     resources: {},
     output_name: outName.endsWith(".out") ? outName.slice(0, -4) : outName,
   });
-  store.update(row.pk, {
+  await store.update(row.pk, {
     work_dir: jobDirPath(engine.config.dataDir, row.pk, slugOf(row.name)),
     remote_dir: job.work_dir,
     slurm_job_id: slurmJobId,
     submit_step: "submitted",
     remote_state: job.state,
   });
-  const adopted = store.transition(
+  const adopted = await store.transition(
     row.pk,
     mapSlurmState(job.state) === "running" ? "running" : "submitted",
     { reason: `adopted SLURM job ${slurmJobId} (${job.state})` },

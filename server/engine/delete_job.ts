@@ -46,6 +46,6 @@ export async function deleteJob(
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
-  store.delete(row.pk);
+  await store.delete(row.pk);
   return { removedFiles };
 }

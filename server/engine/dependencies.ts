@@ -51,7 +51,10 @@ export async function releaseIfReady(engine: Engine, job: JobRow): Promise<JobRo
   }
   if (holdReason(store, job) !== null) return undefined;
   engine.log.info("Dependencies done: submitting held job", { pk: job.pk });
-  const released = store.update(job.pk, { submit_step: null, state_reason: "dependencies done" });
+  const released = await store.update(job.pk, {
+    submit_step: null,
+    state_reason: "dependencies done",
+  });
   return await engine.runners.for(released).submit(released);
 }
 

@@ -130,7 +130,7 @@ export async function submitJob(engine: Engine, request: JobRequest): Promise<Jo
   const cluster = clusterFor(engine, request);
   const dependsOn = request.depends_on ?? [];
   checkDependencies(engine, dependsOn);
-  const row = store.insert({
+  const row = await store.insert({
     uuid: crypto.randomUUID(),
     name: request.name,
     dft_code: request.dft_code ?? "crystal",
@@ -145,7 +145,7 @@ export async function submitJob(engine: Engine, request: JobRequest): Promise<Jo
     depends_on: dependsOn,
   });
   const hold = holdReason(store, row);
-  const recorded = store.update(row.pk, {
+  const recorded = await store.update(row.pk, {
     work_dir: jobDirPath(config.dataDir, row.pk, row.name),
     ...(hold === null ? {} : { submit_step: "held", state_reason: hold }),
   });
@@ -154,7 +154,7 @@ export async function submitJob(engine: Engine, request: JobRequest): Promise<Jo
   } catch (error) {
     // Never leave a job in `created` behind a failed write: it fails, with the reason.
     const reason = `could not write its directory: ${(error as Error).message}`;
-    store.transition(row.pk, "failed", { reason, fields: { error_snippet: reason } });
+    await store.transition(row.pk, "failed", { reason, fields: { error_snippet: reason } });
     throw new AppError(
       "server_error",
       `Cannot prepare job ${row.pk}: ${(error as Error).message}`,

@@ -96,16 +96,25 @@ export class JobStore extends EventTarget {
   readonly #clock: Clock;
   readonly #retention: EventRetention;
   readonly #log: Logger;
+  readonly #busyBudgetMs: number | undefined;
   #sincePrune = 0;
 
   constructor(
-    deps: { db: Database; clock: Clock; retention?: EventRetention; log?: Logger },
+    deps: {
+      db: Database;
+      clock: Clock;
+      retention?: EventRetention;
+      log?: Logger;
+      /** How long a write retries while another process holds the database's lock. */
+      busyBudgetMs?: number;
+    },
   ) {
     super();
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#retention = deps.retention ?? DEFAULT_RETENTION;
     this.#log = deps.log ?? SILENT_LOGGER;
+    this.#busyBudgetMs = deps.busyBudgetMs;
     this.prune();
   }
 
@@ -141,7 +150,7 @@ export class JobStore extends EventTarget {
   }
 
   /** Records a new job, in state created. */
-  insert(job: NewJob): JobRow {
+  insert(job: NewJob): Promise<JobRow> {
     return this.#write((c, at) => {
       const row = insertJobRow(c, job, at);
       return {
@@ -155,7 +164,7 @@ export class JobStore extends EventTarget {
    * Changes columns that are not the state. A change of `progress_percent` is logged and
    * announced; the other columns are bookkeeping that nobody subscribes to.
    */
-  update(pk: number, fields: JobUpdate): JobRow {
+  update(pk: number, fields: JobUpdate): Promise<JobRow> {
     return this.#write((c, at) => {
       const before = getJobRow(c, pk);
       const row = updateJobRow(c, pk, { fields, at });
@@ -177,7 +186,7 @@ export class JobStore extends EventTarget {
    * @throws {InvalidStateError} when the state machine or `from` forbids it
    * @throws {NotFoundError} when the job does not exist
    */
-  transition(pk: number, to: JobState, change: TransitionChange = {}): JobRow {
+  transition(pk: number, to: JobState, change: TransitionChange = {}): Promise<JobRow> {
     return this.#write((c, at) => {
       const current = getJobRow(c, pk);
       if (change.from !== undefined && !change.from.includes(current.state)) {
@@ -202,8 +211,8 @@ export class JobStore extends EventTarget {
   }
 
   /** Deletes a job and its history; the deletion itself is logged and announced. */
-  delete(pk: number): void {
-    this.#write((c, at) => {
+  async delete(pk: number): Promise<void> {
+    await this.#write((c, at) => {
       const row = getJobRow(c, pk);
       deleteJobRow(c, pk);
       return {
@@ -247,18 +256,24 @@ export class JobStore extends EventTarget {
     };
   }
 
-  #write(
+  /**
+   * Runs one change in a write transaction (retried while another process holds the lock, up to
+   * the budget), then announces it.
+   * @throws {DatabaseError} when it cannot be written; nothing changed then
+   */
+  async #write(
     fn: (
       c: Database,
       at: string,
     ) => { row: JobRow; event: Omit<JobEventRow, "seq"> | undefined },
-  ): JobRow {
-    const at = this.#clock.now().toISOString();
-    const { row, change } = this.#db.transaction((c) => {
+  ): Promise<JobRow> {
+    const { row, change } = await this.#db.write((c) => {
+      // Read inside: a retried write records when it happened, not when it was first tried.
+      const at = this.#clock.now().toISOString();
       const { row, event } = fn(c, at);
       if (event === undefined) return { row, change: undefined };
       return { row, change: changeOf({ ...event, seq: insertJobEvent(c, event) }) };
-    });
+    }, this.#busyBudgetMs);
     if (change !== undefined) {
       this.dispatchEvent(new CustomEvent<JobChange>(JOB_CHANGED, { detail: change }));
       if (++this.#sincePrune >= PRUNE_EVERY) this.prune();

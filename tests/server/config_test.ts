@@ -55,6 +55,7 @@ Deno.test("resolveConfig() gives the documented defaults with only HOME set", ()
       parallelProperties: "Pproperties",
     },
     slurm: { pollIntervalMs: 30_000 },
+    database: { busyBudgetMs: 30_000 },
     ssh: { home: HOME, localUser: "root", agentSocket: null },
     local: { maxConcurrent: 1, cancelGraceMs: 5000, pollMs: 2000 },
   });

@@ -55,6 +55,9 @@ interface Watch {
   done: Promise<void>;
 }
 
+/** How long to wait before recording again what the database refused. */
+const RETRY_MS = 5000;
+
 /** The tag that names a job's wrapper process, so `ps` shows which job a process belongs to. */
 export function runTag(uuid: string): string {
   return `crystalmath-job-${uuid}`;
@@ -66,6 +69,10 @@ export class LocalRunner implements Runner {
   readonly #deps: LocalRunnerDeps;
   readonly #watches = new Map<number, Watch>();
   readonly #closing = new AbortController();
+  /** Steps to do again once the database can be written, by key. */
+  readonly #retries = new Map<string, ReturnType<typeof setTimeout>>();
+  #pumping: Promise<void> | undefined;
+  #pumpAgain = false;
 
   constructor(deps: LocalRunnerDeps) {
     this.#deps = deps;
@@ -87,46 +94,80 @@ export class LocalRunner implements Runner {
       // The daemon stopped between recording the job and writing its directory: finish that.
       try {
         await prepareJobFiles(store, row);
-        store.transition(row.pk, "queued", { reason: "recovered after restart" });
+        await store.transition(row.pk, "queued", { reason: "recovered after restart" });
       } catch (error) {
         log.error("Cannot recover job", { pk: row.pk, error });
-        store.transition(row.pk, "failed", {
+        await store.transition(row.pk, "failed", {
           reason: `could not be prepared: ${(error as Error).message}`,
         });
       }
     }
-    for (const row of this.#jobs(["running", "unknown"])) {
-      const phase: RunPhase = row.phase === "properties" ? "properties" : "crystal";
-      const files = phaseFiles(outputNameOf(row), phase);
-      const exitCode = row.work_dir ? await readExitCode(row.work_dir, files.exitCode) : undefined;
-      // The daemon may have died between marking the job running and recording the pid: the
-      // run's wrapper carries the job's tag, so it is found by that.
-      const pid = row.pid ?? (exitCode === undefined ? await findRunByTag(runTag(row.uuid)) : null);
-      const isAlive = exitCode === undefined && pid !== null && await isRunAlive(pid);
-      log.info("Reconciling job", { pk: row.pk, pid, alive: isAlive, exit_code: exitCode ?? null });
-      if (isAlive && pid !== row.pid) store.update(row.pk, { pid });
-      if (isAlive) this.#watch(row, phase, pid!, undefined);
-      else await this.#finish(row.pk, phase, followOutput(join(row.work_dir ?? "", files.stdout)));
-    }
-    this.#pump();
+    for (const row of this.#jobs(["running", "unknown"])) await this.#reconcile(row);
+    await this.#pump();
   }
 
-  /** Queues a recorded job whose directory is written. */
-  submit(row: JobRow): Promise<JobRow> {
-    const queued = this.#deps.store.transition(row.pk, "queued", {
+  /** Watches a run that is still alive, or records how it ended. */
+  async #reconcile(row: JobRow): Promise<void> {
+    const phase: RunPhase = row.phase === "properties" ? "properties" : "crystal";
+    const files = phaseFiles(outputNameOf(row), phase);
+    const exitCode = row.work_dir ? await readExitCode(row.work_dir, files.exitCode) : undefined;
+    // The daemon may have died between marking the job running and recording the pid: the
+    // run's wrapper carries the job's tag, so it is found by that.
+    const pid = row.pid ?? (exitCode === undefined ? await findRunByTag(runTag(row.uuid)) : null);
+    const isAlive = exitCode === undefined && pid !== null && await isRunAlive(pid);
+    this.#deps.log.info("Reconciling job", {
+      pk: row.pk,
+      pid,
+      alive: isAlive,
+      exit_code: exitCode ?? null,
+    });
+    if (isAlive) {
+      this.#watch(row, phase, pid!, undefined);
+      if (pid !== row.pid) await this.#deps.store.update(row.pk, { pid }).catch(() => {});
+    } else await this.#finish(row.pk, phase, followOutput(join(row.work_dir ?? "", files.stdout)));
+  }
+
+  /** Queues a recorded job whose directory is written; returns once the queue has moved on. */
+  async submit(row: JobRow): Promise<JobRow> {
+    const queued = await this.#deps.store.transition(row.pk, "queued", {
       reason: "waiting for a slot",
       fields: { submit_step: null },
     });
-    this.#pump();
-    return Promise.resolve(this.#deps.store.find(row.pk) ?? queued);
+    await this.#pump();
+    return this.#deps.store.find(row.pk) ?? queued;
   }
 
-  /** Starts queued jobs, oldest first, while slots are free. Synchronous from read to spawn. */
-  #pump(): void {
-    if (this.#closing.signal.aborted) return;
-    const free = this.#deps.config.local.maxConcurrent - this.#watches.size;
-    if (free <= 0) return;
-    for (const row of this.#jobs(["queued"], free)) this.#launch(row, "crystal");
+  /**
+   * Starts queued jobs, oldest first, while slots are free. One pass at a time: a call while a
+   * pass runs asks for another pass after it, so a slot is never given twice.
+   */
+  #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return this.#pumping;
+    }
+    this.#pumping = (async () => {
+      do {
+        this.#pumpAgain = false;
+        if (this.#closing.signal.aborted) return;
+        const free = this.#deps.config.local.maxConcurrent - this.#watches.size;
+        if (free <= 0) break;
+        for (const row of this.#jobs(["queued"], free)) await this.#launch(row, "crystal");
+      } while (this.#pumpAgain);
+    })().finally(() => this.#pumping = undefined);
+    return this.#pumping;
+  }
+
+  /** Does `step` again after RETRY_MS: the database could not be written just now. */
+  #retryLater(key: string, step: () => Promise<void>): void {
+    if (this.#closing.signal.aborted || this.#retries.has(key)) return;
+    this.#retries.set(
+      key,
+      setTimeout(() => {
+        this.#retries.delete(key);
+        void step();
+      }, RETRY_MS),
+    );
   }
 
   #argv(row: JobRow, phase: RunPhase): string[] {
@@ -140,7 +181,7 @@ export class LocalRunner implements Runner {
     ];
   }
 
-  #launch(row: JobRow, phase: RunPhase): void {
+  async #launch(row: JobRow, phase: RunPhase): Promise<void> {
     const { store, log } = this.#deps;
     const files = phaseFiles(outputNameOf(row), phase);
     const resources = resourcesOf(row) as LocalResources;
@@ -148,17 +189,19 @@ export class LocalRunner implements Runner {
     if (phase === "crystal") {
       // Compare-and-set before the spawn: a job leaves queued once, so it never starts twice.
       try {
-        store.transition(row.pk, "running", {
+        await store.transition(row.pk, "running", {
           from: ["queued"],
           reason: "started",
           fields: { phase },
         });
       } catch (error) {
-        if (!(error instanceof InvalidStateError)) throw error;
-        log.warn("Not starting a job that is no longer queued", {
-          pk: row.pk,
-          error: error.message,
-        });
+        if (error instanceof InvalidStateError) {
+          log.warn("Not starting a job that is no longer queued", { pk: row.pk });
+        } else {
+          // The database cannot be written: the job stays queued and is tried again.
+          log.error("Cannot start job now", { pk: row.pk, error });
+          this.#retryLater("pump", () => this.#pump());
+        }
         return;
       }
     }
@@ -176,15 +219,18 @@ export class LocalRunner implements Runner {
       });
     } catch (error) {
       log.error("Cannot start job", { pk: row.pk, argv, error });
-      store.transition(row.pk, "failed", {
+      await store.transition(row.pk, "failed", {
         reason: `could not start ${argv[0]}: ${(error as Error).message}`,
         fields: { error_snippet: (error as Error).message },
-      });
+      }).catch((failure) => log.error("Cannot record a failed start", { pk: row.pk, failure }));
       return;
     }
-    store.update(row.pk, { pid: started.pid, phase });
-    log.info("Started job", { pk: row.pk, pid: started.pid, phase, argv });
     this.#watch(row, phase, started.pid, started.status);
+    log.info("Started job", { pk: row.pk, pid: started.pid, phase, argv });
+    // Best effort: should this fail, a restart finds the run by its tag.
+    await store.update(row.pk, { pid: started.pid, phase }).catch((error) =>
+      log.error("Cannot record a run's pid", { pk: row.pk, pid: started.pid, error })
+    );
   }
 
   #watch(
@@ -205,9 +251,11 @@ export class LocalRunner implements Runner {
         for (;;) {
           if (hasExited) break;
           if (await follower.poll()) {
-            store.update(row.pk, {
-              progress_percent: progressOf(follower.current(), limits, phase),
-            });
+            const progress_percent = progressOf(follower.current(), limits, phase);
+            // Progress is best effort: a database that cannot be written now stops nothing.
+            await store.update(row.pk, { progress_percent }).catch((error) =>
+              log.warn("Cannot record progress", { pk: row.pk, error })
+            );
           }
           if (status === undefined) {
             // An adopted run is not our child: watch its exit-code file and its pid.
@@ -223,40 +271,45 @@ export class LocalRunner implements Runner {
       }
       this.#watches.delete(row.pk);
       if (!watch.isCancelling) await this.#finish(row.pk, phase, follower);
-      this.#pump();
+      await this.#pump();
     })();
     this.#watches.set(row.pk, watch);
   }
 
-  /** Records a finished phase: parses its output, then completes, fails, or runs properties next. */
+  /**
+   * Records a finished phase: parses its output, then completes, fails, or runs properties next.
+   * A failure to read or record is never the job's outcome: the job stays as it is and the end is
+   * recorded again later (and at the next start, from `.exit_code` and the output).
+   */
   async #finish(pk: number, phase: RunPhase, follower: OutputFollower): Promise<void> {
     const { store, log } = this.#deps;
-    const row = store.get(pk);
-    if (isTerminal(row.state)) return;
-    const files = phaseFiles(outputNameOf(row), phase);
     try {
+      const row = store.get(pk);
+      if (isTerminal(row.state)) return;
+      const files = phaseFiles(outputNameOf(row), phase);
       const output = await follower.finish();
       const exitCode = row.work_dir ? await readExitCode(row.work_dir, files.exitCode) : undefined;
       const outcome = classifyRun({ output, exitCode, phase, previous: row.results_json });
       if (phase === "crystal" && outcome.state === "completed" && row.properties_input !== null) {
-        store.update(pk, {
+        const scf = await store.update(pk, {
           results_json: outcome.results_json,
           exit_code: exitCode ?? null,
           final_energy: outcome.final_energy,
         });
         await usePropertiesInput(row.work_dir!);
-        this.#launch(store.get(pk), "properties");
+        await this.#launch(scf, "properties");
         return;
       }
-      store.transition(pk, outcome.state, {
+      await store.transition(pk, outcome.state, {
         reason: outcome.reason,
         fields: outcomeFields(outcome, exitCode),
       });
       log.info("Job finished", { pk, state: outcome.state, reason: outcome.reason });
     } catch (error) {
-      log.error("Cannot record the end of a job", { pk, error });
-      store.transition(pk, "failed", {
-        reason: `could not read its output: ${(error as Error).message}`,
+      log.error("Cannot record the end of a job yet: trying again", { pk, error });
+      this.#retryLater(`finish:${pk}`, async () => {
+        const row = store.find(pk);
+        if (row && !isTerminal(row.state)) await this.#reconcile(row);
       });
     }
   }
@@ -288,8 +341,8 @@ export class LocalRunner implements Runner {
       }
       await watch?.done;
     }
-    const cancelled = store.transition(pk, "cancelled", { reason: "cancelled by the user" });
-    this.#pump();
+    const cancelled = await store.transition(pk, "cancelled", { reason: "cancelled by the user" });
+    void this.#pump();
     return cancelled;
   }
 
@@ -306,14 +359,18 @@ export class LocalRunner implements Runner {
   /** Local runs are watched continuously: there is nothing to wake. */
   wake(): void {}
 
-  /** True while any job runs or waits for a slot. */
+  /** True while any job runs, waits for a slot, or waits for its end to be recorded. */
   hasWork(): boolean {
-    return this.#watches.size > 0 || this.#jobs(["queued"], 1).length > 0;
+    return this.#watches.size > 0 || this.#retries.size > 0 ||
+      this.#jobs(["queued"], 1).length > 0;
   }
 
   /** Stops watching (runs go on, and are reconciled at the next start). */
   async [Symbol.asyncDispose](): Promise<void> {
     this.#closing.abort();
+    for (const timer of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
+    await this.#pumping;
     await Promise.allSettled([...this.#watches.values()].map((w) => w.done));
   }
 }

@@ -5,7 +5,8 @@
  * @module
  */
 import { join } from "node:path";
-import { SlurmRejectedError } from "../../errors.ts";
+import { InvalidStateError, SlurmRejectedError } from "../../errors.ts";
+import type { FileTail } from "../runner.ts";
 import type { JobRow } from "../../model/job.ts";
 import { INPUT_FILE, PROPERTIES_INPUT_FILE, RESTART_FILES } from "../../jobs/job_dir.ts";
 import { firstLine } from "../../slurm/commands.ts";
@@ -98,4 +99,29 @@ export async function fetchResults(transport: Transport, row: JobRow): Promise<s
     );
   }
   return refused;
+}
+
+/** The last `lines` lines of a job's file on its host, and its size. */
+export async function tailRemote(
+  transport: Transport,
+  job: JobRow,
+  options: { file: string; lines: number },
+): Promise<FileTail> {
+  const path = join(job.remote_dir!, options.file);
+  const result = await transport.exec(
+    ["sh", "-c", 'wc -c < "$1" && tail -n "$2" "$1"', "sh", path, String(options.lines + 1)],
+  );
+  if (result.code !== 0) {
+    throw new InvalidStateError(
+      `Cannot read "${options.file}" on "${transport.name}" yet: ${firstLine(result)}`,
+    );
+  }
+  const [size, ...rest] = result.stdout.split("\n");
+  if (rest.at(-1) === "") rest.pop();
+  return {
+    lines: rest.slice(-options.lines),
+    size_bytes: Number(size),
+    truncated: rest.length > options.lines,
+    path: `${transport.name}:${path}`,
+  };
 }

@@ -24,7 +24,7 @@ import { outcomeFields } from "../../jobs/outcome.ts";
 import type { SshPool } from "../../ssh/pool.ts";
 import { firstLine } from "../../slurm/commands.ts";
 import type { FileTail, Runner, SyncSummary } from "../runner.ts";
-import { fetchResults } from "./files.ts";
+import { fetchResults, tailRemote } from "./files.ts";
 import { classifyFetched, dependencyReason, remoteProgress } from "./finish.ts";
 import type { Observation, Scheduler, Transport } from "./scheduler.ts";
 import {
@@ -112,7 +112,7 @@ export class RemoteRunner implements Runner {
     const transport = this.#transport(cluster);
     this.#submitting.add(row.pk);
     try {
-      const uploaded = await upload(this.#sub, prepareRemote(this.#sub, row, cluster), {
+      const uploaded = await upload(this.#sub, await prepareRemote(this.#sub, row, cluster), {
         cluster,
         transport,
       });
@@ -144,29 +144,9 @@ export class RemoteRunner implements Runner {
   }
 
   /** The last lines of an unfinished remote job's file, read on the cluster. */
-  async tail(
-    job: JobRow,
-    options: { file: string; lines: number },
-  ): Promise<FileTail | undefined> {
+  async tail(job: JobRow, options: { file: string; lines: number }): Promise<FileTail | undefined> {
     if (job.remote_dir === null || isTerminal(job.state)) return undefined;
-    const cluster = this.#cluster(job);
-    const path = join(job.remote_dir, options.file);
-    const result = await this.#transport(cluster).exec(
-      ["sh", "-c", 'wc -c < "$1" && tail -n "$2" "$1"', "sh", path, String(options.lines + 1)],
-    );
-    if (result.code !== 0) {
-      throw new InvalidStateError(
-        `Cannot read "${options.file}" on "${cluster.name}" yet: ${firstLine(result)}`,
-      );
-    }
-    const [size, ...rest] = result.stdout.split("\n");
-    if (rest.at(-1) === "") rest.pop();
-    return {
-      lines: rest.slice(-options.lines),
-      size_bytes: Number(size),
-      truncated: rest.length > options.lines,
-      path: `${cluster.name}:${path}`,
-    };
+    return await tailRemote(this.#transport(this.#cluster(job)), job, options);
   }
 
   /** Polls now: one cluster, or every cluster with active jobs. */
@@ -228,10 +208,15 @@ export class RemoteRunner implements Runner {
       return { ...summary, clusters: 0 }; // Deleted meanwhile: nothing to poll.
     }
     const transport = this.#transport(cluster);
-    const track = (row: JobRow, to: JobState, reason: string | null, fields: JobUpdate = {}) => {
+    const track = async (
+      row: JobRow,
+      to: JobState,
+      reason: string | null,
+      fields: JobUpdate = {},
+    ) => {
       const fresh = store.get(row.pk);
       if (fresh.state === to || isTerminal(fresh.state)) return;
-      store.transition(row.pk, to, { ...(reason === null ? {} : { reason }), fields });
+      await store.transition(row.pk, to, { ...(reason === null ? {} : { reason }), fields });
       summary.changed.push({ pk: row.pk, from: fresh.state, to, reason });
     };
     try {
@@ -285,32 +270,41 @@ export class RemoteRunner implements Runner {
     seen: Observation,
     ctx: {
       transport: Transport;
-      track: (row: JobRow, to: JobState, reason: string | null, fields?: JobUpdate) => void;
+      track: (
+        row: JobRow,
+        to: JobState,
+        reason: string | null,
+        fields?: JobUpdate,
+      ) => Promise<void>;
     },
   ): Promise<void> {
     const { store, scheduler } = this.#deps;
     const { track } = ctx;
     const word = "word" in seen ? seen.word : null;
-    if (word !== null && row.remote_state !== word) store.update(row.pk, { remote_state: word });
+    if (word !== null && row.remote_state !== word) {
+      await store.update(row.pk, { remote_state: word });
+    }
     switch (seen.kind) {
       case "unchanged":
         return;
       case "queued":
-        if (row.state === "submitted" || row.state === "unknown") track(row, "queued", seen.reason);
+        if (row.state === "submitted" || row.state === "unknown") {
+          await track(row, "queued", seen.reason);
+        }
         return;
       case "running":
-        track(row, "running", `running on ${seen.where}`);
+        await track(row, "running", `running on ${seen.where}`);
         return;
       case "dependency_never":
         // Its dependency failed and the scheduler will not cancel it by itself: cancel it here.
         await scheduler.kill(row, ctx.transport);
-        track(row, "cancelled", dependencyReason(store.db, row, scheduler.label));
+        await track(row, "cancelled", dependencyReason(store.db, row, scheduler.label));
         return;
       case "absent": {
         const absences =
           Number(row.remote_state?.startsWith("ABSENT:") ? row.remote_state.slice(7) : 0) + 1;
         if (absences < MAX_ABSENT_POLLS) {
-          store.update(row.pk, { remote_state: `ABSENT:${absences}` });
+          await store.update(row.pk, { remote_state: `ABSENT:${absences}` });
           return;
         }
         const reason = `${scheduler.label} no longer knows job ${
@@ -330,7 +324,12 @@ export class RemoteRunner implements Runner {
     seen: { kind?: string; word: string | null; reason: string | null },
     ctx: {
       transport: Transport;
-      track: (row: JobRow, to: JobState, reason: string | null, fields?: JobUpdate) => void;
+      track: (
+        row: JobRow,
+        to: JobState,
+        reason: string | null,
+        fields?: JobUpdate,
+      ) => Promise<void>;
     },
   ): Promise<void> {
     const { store, log, scheduler } = this.#deps;
@@ -346,7 +345,7 @@ export class RemoteRunner implements Runner {
       const reason = /Dependency/i.test(seen.reason ?? "") || JSON.parse(row.depends_on_json).length
         ? dependencyReason(store.db, row, scheduler.label)
         : `cancelled on the cluster (${seen.word})`;
-      ctx.track(row, "cancelled", reason);
+      await ctx.track(row, "cancelled", reason);
       return;
     }
     const { outcome, exitCode } = await classifyFetched(row, { ...seen, label: scheduler.label });
@@ -356,7 +355,7 @@ export class RemoteRunner implements Runner {
       state: outcome.state,
       reason: outcome.reason,
     });
-    ctx.track(row, outcome.state, outcome.reason, outcomeFields(outcome, exitCode));
+    await ctx.track(row, outcome.state, outcome.reason, outcomeFields(outcome, exitCode));
   }
 
   /** Raises running jobs' progress. Best effort: a failure is logged and changes no state. */
@@ -366,7 +365,7 @@ export class RemoteRunner implements Runner {
     );
     try {
       for (const { pk, percent } of await remoteProgress(transport, running)) {
-        this.#deps.store.update(pk, { progress_percent: percent });
+        await this.#deps.store.update(pk, { progress_percent: percent });
       }
     } catch (error) {
       this.#deps.log.debug("Cannot read remote progress", { cluster: transport.name, error });

@@ -40,7 +40,11 @@ export function hasSlot(deps: SubmissionDeps, cluster: Cluster): boolean {
 }
 
 /** Chooses the job's remote directory and records it. */
-export function prepareRemote(deps: SubmissionDeps, row: JobRow, cluster: Cluster): JobRow {
+export function prepareRemote(
+  deps: SubmissionDeps,
+  row: JobRow,
+  cluster: Cluster,
+): Promise<JobRow> {
   const remoteDir = join(cluster.remote_workdir, "crystalmath", row.uuid);
   return deps.store.update(row.pk, { remote_dir: remoteDir, submit_step: "prepared" });
 }
@@ -70,7 +74,7 @@ export async function upload(
     // Nothing was started: the job fails now, with the reason, rather than starting later
     // behind the back of a caller who was told it failed.
     const reason = `could not upload its files: ${(error as Error).message}`;
-    store.transition(row.pk, "failed", {
+    await store.transition(row.pk, "failed", {
       reason,
       fields: { error_snippet: reason, submit_step: "rejected" },
     });
@@ -91,7 +95,7 @@ export async function launchOrWait(
     `waiting for a slot: max_concurrent ${cluster.max_concurrent} jobs are started on "${cluster.name}"`;
   return row.state === "queued"
     ? row
-    : deps.store.transition(row.pk, "queued", { reason: waiting });
+    : await deps.store.transition(row.pk, "queued", { reason: waiting });
 }
 
 /** Asks the scheduler to start an uploaded job, storing "submitting" first. */
@@ -101,14 +105,14 @@ export async function launch(
   transport: Transport,
 ): Promise<JobRow> {
   const { store, log, scheduler } = deps;
-  const submitting = store.update(row.pk, { submit_step: "submitting" });
+  const submitting = await store.update(row.pk, { submit_step: "submitting" });
   let launched;
   try {
     launched = await scheduler.launch(submitting, transport);
   } catch (error) {
     if (error instanceof SlurmRejectedError) {
       const message = (error.data?.["reason"] as string | undefined) ?? error.message;
-      store.transition(row.pk, "failed", {
+      await store.transition(row.pk, "failed", {
         reason: error.message,
         fields: { error_snippet: message, submit_step: "rejected" },
       });
@@ -156,9 +160,9 @@ export async function resume(
     return;
   }
   log.info("Found an interrupted submission", { pk: row.pk, ...found.fields });
-  const fresh = store.update(row.pk, { ...found.fields, submit_step: "submitted" });
+  const fresh = await store.update(row.pk, { ...found.fields, submit_step: "submitted" });
   if (fresh.state !== found.state && !isTerminal(fresh.state)) {
-    store.transition(row.pk, found.state, {
+    await store.transition(row.pk, found.state, {
       reason: `${found.reason} (found again after an interrupted submission)`,
     });
   }

@@ -22,8 +22,8 @@ function newStore(db: Database, options: { clock?: Clock; retention?: EventReten
   });
 }
 
-function newJob(store: JobStore, name: string, clusterId: number | null = null) {
-  return store.insert({
+async function newJob(store: JobStore, name: string, clusterId: number | null = null) {
+  return (await store.insert({
     uuid: crypto.randomUUID(),
     name,
     dft_code: "crystal",
@@ -35,7 +35,7 @@ function newJob(store: JobStore, name: string, clusterId: number | null = null) 
     tags: [],
     resources: {},
     output_name: name,
-  }).pk;
+  })).pk;
 }
 
 /** A sink that records what it gets. */
@@ -107,13 +107,13 @@ Deno.test("createJobFeed() passes on only the changes its filter matches", async
     feed.start();
     return { ...c, seen, feed };
   });
-  const a = newJob(store, "a");
-  const b = newJob(store, "b", cluster);
-  const c = newJob(store, "c");
+  const a = await newJob(store, "a");
+  const b = await newJob(store, "b", cluster);
+  const c = await newJob(store, "c");
   assert.deepEqual([a, b, c], [1, 2, 3]);
-  for (const pk of [a, b, c]) store.transition(pk, "queued");
-  store.transition(a, "running");
-  store.transition(b, "running");
+  for (const pk of [a, b, c]) await store.transition(pk, "queued");
+  await store.transition(a, "running");
+  await store.transition(b, "running");
   for (const f of feeds) {
     await t.step(f.name, () => {
       f.feed.stop();
@@ -123,24 +123,24 @@ Deno.test("createJobFeed() passes on only the changes its filter matches", async
   }
 });
 
-Deno.test("createJobFeed() replays after sinceSeq, then goes live with no gap and no duplicate", () => {
+Deno.test("createJobFeed() replays after sinceSeq, then goes live with no gap and no duplicate", async () => {
   using db = Database.open(":memory:");
   const store = newStore(db);
-  const a = newJob(store, "a"); // seq 1
-  store.transition(a, "queued"); // seq 2
+  const a = await newJob(store, "a"); // seq 1
+  await store.transition(a, "queued"); // seq 2
   const since = store.bounds().newest;
-  store.transition(a, "running"); // seq 3: missed, replayed
-  const b = newJob(store, "b"); // seq 4: missed, replayed
+  await store.transition(a, "running"); // seq 3: missed, replayed
+  const b = await newJob(store, "b"); // seq 4: missed, replayed
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sinceSeq: since, sink: seen.sink });
   assert.equal(feed.seq, 4, "the newest seq when the feed was made");
   // Between making the feed and starting it: buffered, delivered once.
-  store.transition(b, "queued"); // seq 5
-  store.update(a, { progress_percent: 40 }); // seq 6
+  await store.transition(b, "queued"); // seq 5
+  await store.update(a, { progress_percent: 40 }); // seq 6
   assert.equal(seen.changes.length, 0, "nothing is delivered before start()");
   feed.start();
-  store.transition(a, "completed"); // seq 7: live
-  store.delete(b); // seq 8: live
+  await store.transition(a, "completed"); // seq 7: live
+  await store.delete(b); // seq 8: live
   feed.stop();
   assert.deepEqual(seen.changes.map((c) => c.seq), [3, 4, 5, 6, 7, 8]);
   assert.deepEqual(seen.changes.map((c) => `${c.pk} ${c.kind} ${c.state}`), [
@@ -154,15 +154,15 @@ Deno.test("createJobFeed() replays after sinceSeq, then goes live with no gap an
   assert.deepEqual(seen.resyncs, []);
 });
 
-Deno.test("createJobFeed() without sinceSeq delivers only changes after it was made", () => {
+Deno.test("createJobFeed() without sinceSeq delivers only changes after it was made", async () => {
   using db = Database.open(":memory:");
   const store = newStore(db);
-  const a = newJob(store, "a");
+  const a = await newJob(store, "a");
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sink: seen.sink });
-  store.transition(a, "queued");
+  await store.transition(a, "queued");
   feed.start();
-  store.transition(a, "running");
+  await store.transition(a, "running");
   feed.stop();
   assert.deepEqual(seen.changes.map((c) => c.state), ["queued", "running"]);
 });
@@ -171,8 +171,8 @@ Deno.test("createJobFeed() asks for a resync when sinceSeq is older than the ret
   using db = Database.open(":memory:");
   const clock = fixedClock();
   const store = newStore(db, { clock, retention: { days: 30, keep: 3 } });
-  const a = newJob(store, "a"); // seq 1
-  for (let i = 1; i <= 9; i++) store.update(a, { progress_percent: i * 10 }); // seq 2..10
+  const a = await newJob(store, "a"); // seq 1
+  for (let i = 1; i <= 9; i++) await store.update(a, { progress_percent: i * 10 }); // seq 2..10
   clock.set(T0 + 365 * DAY);
   assert.equal(store.prune(), 7);
   assert.deepEqual(store.bounds(), { oldest: 8, newest: 10 });
@@ -193,19 +193,19 @@ Deno.test("createJobFeed() asks for a resync when sinceSeq is older than the ret
   }
 });
 
-Deno.test("createJobFeed() after a resync still delivers live changes", () => {
+Deno.test("createJobFeed() after a resync still delivers live changes", async () => {
   using db = Database.open(":memory:");
   const clock = fixedClock();
   const store = newStore(db, { clock, retention: { days: 30, keep: 1 } });
-  const a = newJob(store, "a");
-  store.transition(a, "queued");
-  store.transition(a, "running");
+  const a = await newJob(store, "a");
+  await store.transition(a, "queued");
+  await store.transition(a, "running");
   clock.set(T0 + 365 * DAY);
   store.prune();
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sinceSeq: 0, sink: seen.sink });
   feed.start();
-  store.transition(a, "completed");
+  await store.transition(a, "completed");
   feed.stop();
   assert.deepEqual(seen.resyncs, [3]);
   assert.deepEqual(seen.changes.map((c) => [c.seq, c.state]), [[4, "completed"]]);
@@ -214,24 +214,24 @@ Deno.test("createJobFeed() after a resync still delivers live changes", () => {
 Deno.test("createJobFeed() throttles progress per job and delivers the latest after the interval", async () => {
   using db = Database.open(":memory:");
   const store = newStore(db);
-  const a = newJob(store, "a");
-  const b = newJob(store, "b");
-  store.transition(a, "queued"), store.transition(a, "running");
-  store.transition(b, "queued"), store.transition(b, "running");
+  const a = await newJob(store, "a");
+  const b = await newJob(store, "b");
+  await store.transition(a, "queued"), await store.transition(a, "running");
+  await store.transition(b, "queued"), await store.transition(b, "running");
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sink: seen.sink, progressIntervalMs: 60 });
   feed.start();
   const progress = () => seen.changes.map((c) => `${c.pk}:${c.progress_percent}`);
-  store.update(a, { progress_percent: 10 });
-  store.update(a, { progress_percent: 20 });
-  store.update(b, { progress_percent: 15 }); // Another job has its own interval.
-  store.update(a, { progress_percent: 30 });
+  await store.update(a, { progress_percent: 10 });
+  await store.update(a, { progress_percent: 20 });
+  await store.update(b, { progress_percent: 15 }); // Another job has its own interval.
+  await store.update(a, { progress_percent: 30 });
   assert.deepEqual(progress(), ["1:10", "2:15"]);
   await sleep(120);
   assert.deepEqual(progress(), ["1:10", "2:15", "1:30"], "only the latest, once");
   await sleep(120);
   assert.deepEqual(progress(), ["1:10", "2:15", "1:30"], "nothing more without changes");
-  store.update(a, { progress_percent: 40 });
+  await store.update(a, { progress_percent: 40 });
   assert.deepEqual(progress().at(-1), "1:40", "after a quiet interval, progress goes at once");
   feed.stop();
 });
@@ -239,17 +239,17 @@ Deno.test("createJobFeed() throttles progress per job and delivers the latest af
 Deno.test("createJobFeed() never delivers an older progress after a newer one", async () => {
   using db = Database.open(":memory:");
   const store = newStore(db);
-  const a = newJob(store, "a");
-  store.transition(a, "queued"), store.transition(a, "running");
+  const a = await newJob(store, "a");
+  await store.transition(a, "queued"), await store.transition(a, "running");
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sink: seen.sink, progressIntervalMs: 30 });
   feed.start();
-  store.update(a, { progress_percent: 10 }); // Delivered.
-  store.update(a, { progress_percent: 20 }); // Held for the interval.
+  await store.update(a, { progress_percent: 10 }); // Delivered.
+  await store.update(a, { progress_percent: 20 }); // Held for the interval.
   // A busy event loop: the interval passes before the held progress's timer can run.
   const until = Date.now() + 60;
   while (Date.now() < until) { /* busy */ }
-  store.update(a, { progress_percent: 30 });
+  await store.update(a, { progress_percent: 30 });
   await sleep(100);
   feed.stop();
   const values = seen.changes.map((c) => c.progress_percent);
@@ -260,14 +260,14 @@ Deno.test("createJobFeed() never delivers an older progress after a newer one", 
 Deno.test("createJobFeed() never delays a state change behind held progress", async () => {
   using db = Database.open(":memory:");
   const store = newStore(db);
-  const a = newJob(store, "a");
-  store.transition(a, "queued"), store.transition(a, "running");
+  const a = await newJob(store, "a");
+  await store.transition(a, "queued"), await store.transition(a, "running");
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sink: seen.sink, progressIntervalMs: 50 });
   feed.start();
-  store.update(a, { progress_percent: 10 });
-  store.update(a, { progress_percent: 90 }); // Held.
-  store.transition(a, "completed", { fields: { progress_percent: 100 } });
+  await store.update(a, { progress_percent: 10 });
+  await store.update(a, { progress_percent: 90 }); // Held.
+  await store.transition(a, "completed", { fields: { progress_percent: 100 } });
   const kinds = () => seen.changes.map((c) => `${c.kind} ${c.state} ${c.progress_percent}`);
   assert.deepEqual(kinds(), ["progress running 10", "state completed 100"], "at once");
   await sleep(100);
@@ -282,29 +282,29 @@ Deno.test("createJobFeed() never delays a state change behind held progress", as
 Deno.test("createJobFeed() stop() ends delivery, including held progress", async () => {
   using db = Database.open(":memory:");
   const store = newStore(db);
-  const a = newJob(store, "a");
-  store.transition(a, "queued"), store.transition(a, "running");
+  const a = await newJob(store, "a");
+  await store.transition(a, "queued"), await store.transition(a, "running");
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sink: seen.sink, progressIntervalMs: 30 });
   feed.start();
-  store.update(a, { progress_percent: 10 });
-  store.update(a, { progress_percent: 20 }); // Held.
+  await store.update(a, { progress_percent: 10 });
+  await store.update(a, { progress_percent: 20 }); // Held.
   feed.stop();
-  store.transition(a, "completed");
-  newJob(store, "b");
+  await store.transition(a, "completed");
+  await newJob(store, "b");
   await sleep(80);
   assert.deepEqual(seen.changes.map((c) => c.progress_percent), [10]);
 });
 
-Deno.test("createJobFeed() stopped before start() delivers nothing", () => {
+Deno.test("createJobFeed() stopped before start() delivers nothing", async () => {
   using db = Database.open(":memory:");
   const store = newStore(db);
-  const a = newJob(store, "a");
+  const a = await newJob(store, "a");
   const seen = recorder();
   const feed = createJobFeed(store, { filter: {}, sinceSeq: 0, sink: seen.sink });
-  store.transition(a, "queued");
+  await store.transition(a, "queued");
   feed.stop();
   feed.start();
-  store.transition(a, "running");
+  await store.transition(a, "running");
   assert.deepEqual([seen.changes, seen.resyncs], [[], []]);
 });

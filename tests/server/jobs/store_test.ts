@@ -24,8 +24,8 @@ function newStore(db: Database, clock: Clock = tickingClock()) {
   return { store, seen };
 }
 
-function newJob(store: JobStore, name: string) {
-  return store.insert({
+async function newJob(store: JobStore, name: string) {
+  return await store.insert({
     uuid: crypto.randomUUID(),
     name,
     dft_code: "crystal",
@@ -40,22 +40,22 @@ function newJob(store: JobStore, name: string) {
   });
 }
 
-Deno.test("JobStore.transition() stamps times, logs each transition and refuses illegal ones", () => {
+Deno.test("JobStore.transition() stamps times, logs each transition and refuses illegal ones", async () => {
   using db = Database.open(":memory:");
   const { store } = newStore(db);
   // The store read the clock once at construction (00:00:00), to prune.
-  const { pk } = newJob(store, "a"); // 00:00:01
-  store.transition(pk, "queued", { reason: "waiting" }); // 00:00:02
-  const running = store.transition(pk, "running", { fields: { pid: 42 } }); // 00:00:03
+  const { pk } = await newJob(store, "a"); // 00:00:01
+  await store.transition(pk, "queued", { reason: "waiting" }); // 00:00:02
+  const running = await store.transition(pk, "running", { fields: { pid: 42 } }); // 00:00:03
   assert.deepEqual([running.state, running.started_at, running.pid], [
     "running",
     "2026-01-01T00:00:03.000Z",
     42,
   ]);
-  const done = store.transition(pk, "completed", { fields: { final_energy: -1.5 } });
+  const done = await store.transition(pk, "completed", { fields: { final_energy: -1.5 } });
   assert.deepEqual([done.finished_at, done.final_energy], ["2026-01-01T00:00:04.000Z", -1.5]);
-  assert.throws(
-    () => store.transition(pk, "running"),
+  await assert.rejects(
+    store.transition(pk, "running"),
     (e) => e instanceof InvalidStateError && /from completed to running/.test(e.message),
   );
   assert.equal(store.get(pk).state, "completed", "a refused transition changes nothing");
@@ -67,22 +67,22 @@ Deno.test("JobStore.transition() stamps times, logs each transition and refuses 
   ]);
 });
 
-Deno.test("JobStore.transition() with from is a compare-and-set that changes nothing on a mismatch", () => {
+Deno.test("JobStore.transition() with from is a compare-and-set that changes nothing on a mismatch", async () => {
   using db = Database.open(":memory:");
   const { store, seen } = newStore(db);
-  const { pk } = newJob(store, "a");
-  store.transition(pk, "queued");
+  const { pk } = await newJob(store, "a");
+  await store.transition(pk, "queued");
   const before = seen.length;
-  assert.throws(
-    () => store.transition(pk, "running", { from: ["created"] }),
+  await assert.rejects(
+    store.transition(pk, "running", { from: ["created"] }),
     (e) => e instanceof InvalidStateError && /it is queued, not created/.test(e.message),
   );
   assert.equal(store.get(pk).state, "queued");
   assert.equal(seen.length, before, "no event for a refused change");
-  assert.equal(store.transition(pk, "running", { from: ["queued"] }).state, "running");
+  assert.equal((await store.transition(pk, "running", { from: ["queued"] })).state, "running");
 });
 
-Deno.test("JobStore announces each committed change once, with increasing seq, after the commit", () => {
+Deno.test("JobStore announces each committed change once, with increasing seq, after the commit", async () => {
   using db = Database.open(":memory:");
   const { store, seen } = newStore(db);
   const states: string[] = [];
@@ -91,13 +91,13 @@ Deno.test("JobStore announces each committed change once, with increasing seq, a
     const change = (e as CustomEvent<JobChange>).detail;
     if (change.kind !== "deleted") states.push(store.get(change.pk).state);
   });
-  const { pk } = newJob(store, "a");
-  store.update(pk, { work_dir: "/tmp/x" }); // bookkeeping: no event
-  store.transition(pk, "queued");
-  store.transition(pk, "running");
-  store.update(pk, { progress_percent: 40 });
-  store.update(pk, { progress_percent: 40 }); // unchanged: no event
-  store.transition(pk, "completed");
+  const { pk } = await newJob(store, "a");
+  await store.update(pk, { work_dir: "/tmp/x" }); // bookkeeping: no event
+  await store.transition(pk, "queued");
+  await store.transition(pk, "running");
+  await store.update(pk, { progress_percent: 40 });
+  await store.update(pk, { progress_percent: 40 }); // unchanged: no event
+  await store.transition(pk, "completed");
   assert.deepEqual(seen.map((c) => [c.kind, c.previous_state, c.state, c.progress_percent]), [
     ["state", null, "created", 0],
     ["state", "created", "queued", 0],
@@ -112,28 +112,28 @@ Deno.test("JobStore announces each committed change once, with increasing seq, a
   assert.deepEqual(store.changesAfter(seqs[1]!, 100), seen.slice(2), "the log replays them");
 });
 
-Deno.test("JobStore.delete() logs the deletion and never reuses a sequence number or a pk", () => {
+Deno.test("JobStore.delete() logs the deletion and never reuses a sequence number or a pk", async () => {
   using db = Database.open(":memory:");
   const { store, seen } = newStore(db);
-  const a = newJob(store, "a");
-  const b = newJob(store, "b");
-  store.delete(b.pk);
+  const a = await newJob(store, "a");
+  const b = await newJob(store, "b");
+  await store.delete(b.pk);
   const deleted = seen.at(-1)!;
   assert.deepEqual([deleted.kind, deleted.pk, deleted.state], ["deleted", b.pk, "created"]);
   assert.equal(jobHistory(db, b.pk).length, 0, "its history goes with it");
-  const c = newJob(store, "c");
+  const c = await newJob(store, "c");
   assert.ok(c.pk > b.pk, "a deleted job's pk is never given again");
   assert.ok(seen.at(-1)!.seq > deleted.seq);
   assert.deepEqual(jobHistory(db, c.pk).map((e) => e.to_state), ["created"]);
   assert.equal(jobHistory(db, a.pk).length, 1);
 });
 
-Deno.test("JobStore.prune() keeps events for 30 days or the last N, whichever is more", () => {
+Deno.test("JobStore.prune() keeps events for 30 days or the last N, whichever is more", async () => {
   using db = Database.open(":memory:");
   const clock = tickingClock();
   const store = new JobStore({ db, clock, retention: { days: 30, keep: 5 } });
-  const { pk } = newJob(store, "a");
-  for (let i = 0; i < 9; i++) store.update(pk, { progress_percent: i + 1 });
+  const { pk } = await newJob(store, "a");
+  for (let i = 0; i < 9; i++) await store.update(pk, { progress_percent: i + 1 });
   // Ten events, all recent: none goes.
   assert.equal(store.prune(), 0);
   clock.set(Date.parse("2026-03-01T00:00:00.000Z"));
@@ -144,12 +144,12 @@ Deno.test("JobStore.prune() keeps events for 30 days or the last N, whichever is
   assert.deepEqual(store.changesAfter(0, 100).map((c) => c.progress_percent), [5, 6, 7, 8, 9]);
 });
 
-Deno.test("listJobs() pages newest first and keeps per-state totals in step", () => {
+Deno.test("listJobs() pages newest first and keeps per-state totals in step", async () => {
   using db = Database.open(":memory:");
   const { store } = newStore(db);
   for (let i = 1; i <= 25; i++) {
-    const { pk } = newJob(store, `job_${i}%`);
-    if (i % 5 === 0) store.transition(pk, "failed");
+    const { pk } = await newJob(store, `job_${i}%`);
+    if (i % 5 === 0) await store.transition(pk, "failed");
   }
   const page = listJobs(db, { limit: 10, offset: 10 });
   assert.equal(page.total, 25);
@@ -165,7 +165,7 @@ Deno.test("listJobs() pages newest first and keeps per-state totals in step", ()
   assert.equal(listJobs(db, { search: "_", state: "failed", limit: 100, offset: 0 }).total, 5);
 });
 
-Deno.test("JobStore.onChange() keeps a listener that throws from reaching the writer", () => {
+Deno.test("JobStore.onChange() keeps a listener that throws from reaching the writer", async () => {
   using db = Database.open(":memory:");
   const { store, seen } = newStore(db);
   const lines: string[] = [];
@@ -182,11 +182,11 @@ Deno.test("JobStore.onChange() keeps a listener that throws from reaching the wr
   const stop = logged.onChange(() => {
     throw new Error("a broken subscriber");
   });
-  const { pk } = newJob(logged, "a");
+  const { pk } = await newJob(logged, "a");
   assert.equal(logged.get(pk).state, "created", "the change is committed");
   assert.deepEqual(lines, ["A job change listener failed"]);
   stop();
-  logged.transition(pk, "queued");
+  await logged.transition(pk, "queued");
   assert.equal(lines.length, 1, "a removed listener is not called");
   assert.equal(seen.length, 0, "listeners of another store are not called");
   assert.equal(store.find(pk)?.state, "queued", "both stores share the database");

@@ -58,9 +58,9 @@ function setup(scheduler: Scheduler, maxConcurrent = 10) {
     settings_json: JSON.stringify({ remote_workdir: "/scratch", max_concurrent: maxConcurrent }),
   }, new Date().toISOString()));
   const deps: SubmissionDeps = { store, log: SILENT, scheduler };
-  const newJob = () =>
-    store.update(
-      store.insert({
+  const newJob = async () =>
+    await store.update(
+      (await store.insert({
         uuid: crypto.randomUUID(),
         name: "mgo",
         dft_code: "crystal",
@@ -72,7 +72,7 @@ function setup(scheduler: Scheduler, maxConcurrent = 10) {
         tags: [],
         resources: {},
         output_name: "mgo",
-      }).pk,
+      })).pk,
       { work_dir: "/tmp/crystalmath-test-unused" },
     );
   return { db, store, cluster, deps, newJob };
@@ -84,7 +84,7 @@ Deno.test("upload() records the remote directory, the script and the step, in th
   const s = setup(fakeScheduler({}));
   using _db = s.db;
   const transport = scriptedTransport(OK_HOST);
-  const prepared = prepareRemote(s.deps, s.newJob(), s.cluster);
+  const prepared = await prepareRemote(s.deps, await s.newJob(), s.cluster);
   assert.equal(prepared.remote_dir, `/scratch/crystalmath/${prepared.uuid}`);
   assert.equal(prepared.submit_step, "prepared");
   const uploaded = await upload(s.deps, prepared, { cluster: s.cluster, transport });
@@ -101,7 +101,7 @@ Deno.test("upload() fails the job with the reason when the directory cannot be m
       result: { code: 1, stderr: "mkdir: cannot create directory: Permission denied" },
     },
   ]);
-  const prepared = prepareRemote(s.deps, s.newJob(), s.cluster);
+  const prepared = await prepareRemote(s.deps, await s.newJob(), s.cluster);
   await assert.rejects(upload(s.deps, prepared, { cluster: s.cluster, transport }));
   const row = s.store.get(prepared.pk);
   assert.deepEqual([row.state, row.submit_step], ["failed", "rejected"]);
@@ -154,7 +154,7 @@ for (const c of LAUNCH_CASES) {
   Deno.test(`launch(): ${c.name}`, async () => {
     const s = setup(fakeScheduler({ launch: c.launch }));
     using _db = s.db;
-    const job = prepareRemote(s.deps, s.newJob(), s.cluster);
+    const job = await prepareRemote(s.deps, await s.newJob(), s.cluster);
     const run = launch(s.deps, job, scriptedTransport([]));
     if (c.throws) await assert.rejects(run, SlurmRejectedError);
     else await run;
@@ -169,14 +169,22 @@ Deno.test("launchOrWait() keeps a job in the daemon while max_concurrent jobs ar
   const s = setup(scheduler, 1);
   using _db = s.db;
   const transport = scriptedTransport(OK_HOST);
-  const first = await launchOrWait(s.deps, prepareRemote(s.deps, s.newJob(), s.cluster), {
-    cluster: s.cluster,
-    transport,
-  });
-  const second = await launchOrWait(s.deps, prepareRemote(s.deps, s.newJob(), s.cluster), {
-    cluster: s.cluster,
-    transport,
-  });
+  const first = await launchOrWait(
+    s.deps,
+    await prepareRemote(s.deps, await s.newJob(), s.cluster),
+    {
+      cluster: s.cluster,
+      transport,
+    },
+  );
+  const second = await launchOrWait(
+    s.deps,
+    await prepareRemote(s.deps, await s.newJob(), s.cluster),
+    {
+      cluster: s.cluster,
+      transport,
+    },
+  );
   assert.deepEqual([first.state, second.state], ["submitted", "queued"]);
   assert.match(second.state_reason!, /waiting for a slot: max_concurrent 1/);
   assert.equal(scheduler.launches, 1);
@@ -189,7 +197,7 @@ Deno.test("resume() of an interrupted launch trusts the marker and never starts 
   });
   const s = setup(scheduler);
   using _db = s.db;
-  const job = s.store.update(prepareRemote(s.deps, s.newJob(), s.cluster).pk, {
+  const job = await s.store.update((await prepareRemote(s.deps, await s.newJob(), s.cluster)).pk, {
     submit_step: "submitting",
   });
   await resume(s.deps, job, { cluster: s.cluster, transport: scriptedTransport([]) });
@@ -203,7 +211,7 @@ Deno.test("resume() starts an interrupted launch that never reached the schedule
   const scheduler = fakeScheduler({ recover: () => Promise.resolve(null) });
   const s = setup(scheduler);
   using _db = s.db;
-  const job = s.store.update(prepareRemote(s.deps, s.newJob(), s.cluster).pk, {
+  const job = await s.store.update((await prepareRemote(s.deps, await s.newJob(), s.cluster)).pk, {
     submit_step: "submitting",
   });
   await resume(s.deps, job, { cluster: s.cluster, transport: scriptedTransport([]) });
@@ -215,7 +223,7 @@ Deno.test("resume() leaves a held job alone", async () => {
   const scheduler = fakeScheduler({});
   const s = setup(scheduler);
   using _db = s.db;
-  const held = s.store.update(s.newJob().pk, { submit_step: "held" });
+  const held = await s.store.update((await s.newJob()).pk, { submit_step: "held" });
   const transport = scriptedTransport([]);
   await resume(s.deps, held, { cluster: s.cluster, transport });
   assert.deepEqual([s.store.get(held.pk).state, transport.calls.length, scheduler.launches], [
