@@ -7,6 +7,7 @@ import { pidFilePath } from "../common/paths.ts";
 import { VERSION } from "../common/version.ts";
 import type { Config } from "./config.ts";
 import { buildServices, type Services } from "./services.ts";
+import { databaseErrorOf } from "./db/errors.ts";
 import type { Logger } from "./log.ts";
 import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
@@ -120,6 +121,7 @@ export class Daemon implements AsyncDisposable {
         },
       }),
       isAccepting: () => this.#state === "running" && !this.#isRefusingRequests,
+      mapError: (error) => databaseErrorOf(error, db.path),
       onRequestStart: () => {
         this.#activeRequests++;
         this.#requestsServed++;

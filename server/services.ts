@@ -37,7 +37,7 @@ export async function buildServices(
   await using stack = new AsyncDisposableStack();
   const { log, clock } = deps;
   const db = stack.use(Database.open(config.dbPath));
-  const store = new JobStore({ db, clock, log });
+  const store = new JobStore({ db, clock, log, busyBudgetMs: config.database.busyBudgetMs });
   const ssh = stack.use(new SshPool({ ...config.ssh, log }));
   const runners = stack.use(
     new RunnerSet([

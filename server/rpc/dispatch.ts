@@ -54,6 +54,11 @@ export interface DispatcherOptions<C extends RequestContext> {
   log: Logger;
   /** False once shutdown has begun: new requests are refused with -32000. */
   isAccepting(): boolean;
+  /**
+   * Turns an error a handler threw into the AppError it stands for (a SQLite failure into a
+   * database error), or returns undefined to leave it as it is.
+   */
+  mapError?(error: unknown): unknown;
   /** Called when a request or notification starts and when it ends. */
   onRequestStart?(): void;
   onRequestEnd?(): void;
@@ -223,14 +228,16 @@ export function createDispatcher<C extends RequestContext>(
       if (!options.isAccepting()) throw new AppError("server_error", "Server is shutting down");
       const result = await run(def, params, replyId, session);
       return hasId ? { jsonrpc: "2.0", id: replyId, result } : undefined;
-    } catch (error) {
+    } catch (thrown) {
+      const error = options.mapError?.(thrown) ?? thrown;
       if (!hasId) {
         // Notifications are never answered, not even with an error; the log keeps the trace.
         options.log.debug("Notification failed", { method, error });
         return undefined;
       }
       if (error instanceof AppError) {
-        if (error.kind === "internal_error") {
+        // A failure of the daemon's own storage is logged with its cause, whatever its kind.
+        if (error.kind === "internal_error" || error.kind === "database") {
           options.log.error("Request failed", { method, id: replyId, error });
         }
         return errorResponse(replyId, error);

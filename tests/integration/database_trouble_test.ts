@@ -1,0 +1,112 @@
+/**
+ * The daemon while another process holds the database's write lock, as `sqlite3 DB 'BEGIN
+ * EXCLUSIVE'` does: requests keep being answered, a job that ends meanwhile is recorded as it
+ * ended (not failed), and a write that cannot wait says so with -32001.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { ServerError } from "../../client/errors.ts";
+import { SocketClient } from "../../client/socket_client.ts";
+import { makeSandbox, startDaemon } from "../_harness.ts";
+
+const FAKE = new URL("../fixtures/fake_crystal/", import.meta.url).pathname;
+const deck = (title: string) =>
+  `${title}\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\nBASISSET\nPOB-TZVP\nEND\n`;
+
+/** Holds the database's write lock from another connection, as another process would. */
+function holdLock(path: string): { release(): void } {
+  const other = new DatabaseSync(path);
+  other.exec("BEGIN EXCLUSIVE");
+  return {
+    release() {
+      other.exec("ROLLBACK");
+      other.close();
+    },
+  };
+}
+
+interface Job {
+  state: string;
+  state_reason: string | null;
+  final_energy: number | null;
+  progress_percent: number;
+}
+
+Deno.test("a job that ends while the database is locked is recorded completed once the lock goes", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box, [], {
+    env: { CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal"), CRYSTALMATH_DB_BUSY_S: "2" },
+  });
+  await using client = new SocketClient(box.socket, { timeoutMs: 20_000 });
+  const { pk } = await client.request("jobs.submit", {
+    name: "mgo",
+    input: deck("MgO [slow]"),
+  }) as {
+    pk: number;
+  };
+  const lock = holdLock(box.db);
+  let slowest = 0;
+  try {
+    // The run (about 3 s) ends while the lock is held; its end cannot be written for 6 s, beyond
+    // the 2 s budget, so the runner must keep the job and try again.
+    for (const until = Date.now() + 6000; Date.now() < until;) {
+      const started = performance.now();
+      await client.request("system.ping", {});
+      slowest = Math.max(slowest, performance.now() - started);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const during = await client.request("jobs.get", { pk }) as Job;
+    assert.equal(during.state, "running", "not failed while its end could not be written");
+  } finally {
+    lock.release();
+  }
+  assert.ok(slowest < 1000, `pings kept being answered (slowest ${slowest.toFixed(0)} ms)`);
+  for (const until = Date.now() + 20_000;;) {
+    const job = await client.request("jobs.get", { pk }) as Job;
+    if (job.state !== "running") {
+      assert.equal(job.state, "completed", String(job.state_reason));
+      assert.equal(job.final_energy, -275.44859113743);
+      break;
+    }
+    assert.ok(Date.now() < until, "recorded after the lock went");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+});
+
+Deno.test("a write that outlasts the lock budget is -32001 saying the database is locked", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box, [], { env: { CRYSTALMATH_DB_BUSY_S: "0.5" } });
+  await using client = new SocketClient(box.socket, { timeoutMs: 20_000 });
+  const lock = holdLock(box.db);
+  try {
+    for (
+      const [method, params] of [
+        ["jobs.submit", { name: "mgo", input: deck("MgO") }],
+        ["clusters.create", {
+          name: "c1",
+          cluster_type: "ssh",
+          hostname: "localhost",
+          username: "me",
+          remote_workdir: "/tmp",
+        }],
+      ] as const
+    ) {
+      await assert.rejects(
+        client.request(method, params),
+        (e) =>
+          e instanceof ServerError && e.code === -32001 &&
+          /database ".*" is locked by another process/.test(e.message),
+        method,
+      );
+    }
+    const { jobs } = await client.request("jobs.list", {}) as { jobs: unknown[] };
+    assert.deepEqual(jobs, [], "reads are served while the lock is held");
+  } finally {
+    lock.release();
+  }
+  const { pk } = await client.request("jobs.submit", { name: "mgo", input: deck("MgO") }) as {
+    pk: number;
+  };
+  assert.ok(pk > 0, "writes work again once the lock is gone");
+});
