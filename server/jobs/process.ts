@@ -57,7 +57,7 @@ export function startProgram(
     stdin: "null",
     stdout: "null",
     stderr: "null",
-    ...(run.env ? { env: run.env } : {}),
+    env: { ...run.env, [RUN_TAG_VARIABLE]: run.tag },
   }).spawn();
   child.unref();
   return { pid: child.pid, status: child.status };
@@ -74,22 +74,41 @@ export async function readExitCode(dir: string, exitCodeFile: string): Promise<n
   }
 }
 
+/** The environment variable every process of a run inherits: the run's tag. */
+export const RUN_TAG_VARIABLE = "CRYSTALMATH_RUN_TAG";
+
 /**
- * True while any process of the run's group is alive (zombies aside). The group, not the leader:
- * the wrapper shell may be gone while a program that ignored SIGTERM lives on.
+ * True while any process of the run's group is alive (zombies aside) and is the run's: it
+ * carries the run's tag in its arguments (the wrapper) or, on Linux, in its environment (the
+ * programs the wrapper started). The group, not the leader: the wrapper shell may be gone while a
+ * program that ignored SIGTERM lives on. The tag, not the pid alone: after a reboot the pid may
+ * belong to anything.
  */
-export async function isRunAlive(pgid: number): Promise<boolean> {
+export async function isRunAlive(pgid: number, tag: string): Promise<boolean> {
   const out = await new Deno.Command("ps", {
-    args: ["-A", "-o", "pgid=", "-o", "stat="],
+    args: ["-A", "-o", "pid=", "-o", "pgid=", "-o", "stat=", "-o", "args="],
     stdout: "piped",
     stderr: "null",
   }).output();
   if (!out.success) return false;
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const [group, stat] = line.trim().split(/\s+/);
-    if (Number(group) === pgid && stat !== undefined && !stat.startsWith("Z")) return true;
+    const [pid, group, stat, ...args] = line.trim().split(/\s+/);
+    if (Number(group) !== pgid || stat === undefined || stat.startsWith("Z")) continue;
+    if (args.includes(tag) || await environmentHas(Number(pid), `${RUN_TAG_VARIABLE}=${tag}`)) {
+      return true;
+    }
   }
   return false;
+}
+
+/** True when process `pid`'s environment holds `entry` (Linux's /proc; false elsewhere). */
+async function environmentHas(pid: number, entry: string): Promise<boolean> {
+  try {
+    const environ = await Deno.readTextFile(`/proc/${pid}/environ`);
+    return environ.split("\0").includes(entry);
+  } catch {
+    return false; // Gone, not ours to read, or no /proc: it does not count as the run.
+  }
 }
 
 /**

@@ -59,3 +59,47 @@ Deno.test("a run whose pid was never recorded is found by its tag after a restar
     await new Promise((r) => setTimeout(r, 100));
   }
 });
+
+Deno.test("a recycled pid is never adopted or signalled as a job's run", async () => {
+  await using box = await makeSandbox();
+  let pk: number;
+  let pid: number;
+  {
+    await using _daemon = await startDaemon(box, [], { env: ENV });
+    await using client = new SocketClient(box.socket);
+    ({ pk } = await client.request("jobs.submit", { name: "mgo", input: DECK }) as { pk: number });
+    for (;;) {
+      const job = await client.request("jobs.get", { pk }) as Job;
+      if (job.state === "running" && job.pid !== null) {
+        pid = job.pid;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } // SIGKILL the daemon, then the run: as after a reboot.
+  Deno.kill(-pid!, "SIGKILL");
+  // An unrelated process now holds a process group the store names.
+  const stranger = new Deno.Command("setsid", {
+    args: ["sleep", "60"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const db = new DatabaseSync(box.db);
+    db.prepare("UPDATE jobs SET pid = ? WHERE pk = ?").run(stranger.pid, pk);
+    db.close();
+    await using _daemon = await startDaemon(box, [], { env: ENV });
+    await using client = new SocketClient(box.socket);
+    const job = await client.request("jobs.get", { pk }) as Job;
+    assert.equal(job.state, "failed", "classified from what the run left, not adopted");
+    assert.match(String(job.state_reason), /without a termination line/);
+    // The stranger is alive: nothing signalled it.
+    const alive = await new Deno.Command("kill", { args: ["-0", String(stranger.pid)] }).output();
+    assert.ok(alive.success, "the unrelated process was not killed");
+  } finally {
+    stranger.kill("SIGKILL");
+    await stranger.status;
+  }
+});

@@ -114,7 +114,8 @@ export class LocalRunner implements Runner {
     // The daemon may have died between marking the job running and recording the pid: the
     // run's wrapper carries the job's tag, so it is found by that.
     const pid = row.pid ?? (exitCode === undefined ? await findRunByTag(runTag(row.uuid)) : null);
-    const isAlive = exitCode === undefined && pid !== null && await isRunAlive(pid);
+    const isAlive = exitCode === undefined && pid !== null &&
+      await isRunAlive(pid, runTag(row.uuid));
     this.#deps.log.info("Reconciling job", {
       pk: row.pk,
       pid,
@@ -260,7 +261,7 @@ export class LocalRunner implements Runner {
           if (status === undefined) {
             // An adopted run is not our child: watch its exit-code file and its pid.
             if (await readExitCode(row.work_dir!, files.exitCode) !== undefined) break;
-            if (!(await isRunAlive(pid))) break;
+            if (!(await isRunAlive(pid, runTag(row.uuid)))) break;
           }
           const wait = abortableSleep(config.local.pollMs, this.#closing.signal);
           await (status ? Promise.race([wait, status]) : wait);
@@ -331,11 +332,16 @@ export class LocalRunner implements Runner {
     const watch = this.#watches.get(pk);
     const pid = watch?.pid ?? row.pid;
     if (watch) watch.isCancelling = true;
-    if ((row.state === "running" || row.state === "unknown") && pid !== null) {
+    const tag = runTag(row.uuid);
+    // Only a group that is this job's run is signalled: a recycled pid is someone else's.
+    if (
+      (row.state === "running" || row.state === "unknown") && pid !== null &&
+      await isRunAlive(pid, tag)
+    ) {
       signalRun(pid, "SIGTERM");
       const deadline = Date.now() + config.local.cancelGraceMs;
-      while (Date.now() < deadline && await isRunAlive(pid)) await abortableSleep(100);
-      if (await isRunAlive(pid)) {
+      while (Date.now() < deadline && await isRunAlive(pid, tag)) await abortableSleep(100);
+      if (await isRunAlive(pid, tag)) {
         log.warn("Job ignored SIGTERM: sending SIGKILL", { pk, pid });
         signalRun(pid, "SIGKILL");
       }
