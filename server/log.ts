@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { openPrivateFile } from "./private_files.ts";
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
@@ -99,8 +99,7 @@ export const DEFAULT_LOG_ROTATE_BYTES = 10 * 1024 * 1024;
 
 /** A sink that appends to a file (mode 0600), keeping one rotated generation at `<path>.1`. */
 export function fileSink(path: string, rotateBytes = DEFAULT_LOG_ROTATE_BYTES): LogSink {
-  Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  let file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+  let file = openPrivateFile(path, { what: "log file", append: true });
   let size = file.statSync().size;
   return {
     write(line) {
@@ -108,7 +107,7 @@ export function fileSink(path: string, rotateBytes = DEFAULT_LOG_ROTATE_BYTES): 
       if (size + bytes.length > rotateBytes && size > 0) {
         file.close();
         Deno.renameSync(path, `${path}.1`);
-        file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+        file = openPrivateFile(path, { what: "log file", append: true });
         size = 0;
       }
       file.writeSync(bytes);

@@ -8,7 +8,8 @@
  */
 import { dirname } from "node:path";
 import { readPidFile } from "../common/pid_file.ts";
-import { ConflictError } from "./errors.ts";
+import { AppError, ConflictError } from "./errors.ts";
+import { assertPrivateDirectory } from "./private_files.ts";
 
 const encoder = new TextEncoder();
 
@@ -77,17 +78,31 @@ function acquireLock(
   options: { content: string; conflict(): Error },
 ): PidLock {
   Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  assertPrivateDirectory(dirname(path), "pid and lock file");
   for (let attempt = 0; attempt < 5; attempt++) {
+    // Never through a symlink: another user could point it at a file of yours.
+    if (lstatOrUndefined(path)?.isSymlink) {
+      throw new AppError("server_error", `Refusing the lock file "${path}": it is a symbolic link`);
+    }
     const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+    const held = file.statSync();
+    const uid = Deno.uid();
+    if (uid !== null && held.uid !== uid) {
+      file.close();
+      throw new AppError(
+        "server_error",
+        `Refusing the lock file "${path}": it belongs to uid ${held.uid}`,
+      );
+    }
     if (!file.tryLockSync(true)) {
       file.close();
       throw options.conflict();
     }
     // The previous holder removes the file as it exits. If it did so after we opened it, we hold
-    // a lock on an unlinked file: open the path again.
-    const held = file.statSync();
-    const current = statOrUndefined(path);
-    if (current && current.ino === held.ino && current.dev === held.dev) {
+    // a lock on an unlinked file: open the path again. (lstat: a symlink put there meanwhile is
+    // not the file we hold, and we write nothing through it.)
+    const current = lstatOrUndefined(path);
+    if (current && !current.isSymlink && current.ino === held.ino && current.dev === held.dev) {
       file.truncateSync(0);
       file.writeSync(encoder.encode(options.content));
       return {
@@ -107,9 +122,9 @@ function acquireLock(
   throw new ConflictError(`Cannot lock "${path}": it keeps being replaced`);
 }
 
-function statOrUndefined(path: string): Deno.FileInfo | undefined {
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
   try {
-    return Deno.statSync(path);
+    return Deno.lstatSync(path);
   } catch {
     return undefined; // Removed between open and stat: the caller retries.
   }

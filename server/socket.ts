@@ -6,6 +6,7 @@
  */
 import { dirname } from "node:path";
 import { ConflictError } from "./errors.ts";
+import { assertPrivateDirectory } from "./private_files.ts";
 
 /** What is at a socket path. */
 export type SocketProbe = "absent" | "live" | "stale";
@@ -41,6 +42,7 @@ export async function probeSocket(path: string): Promise<SocketProbe> {
  */
 export async function listenUnix(path: string): Promise<Deno.UnixListener> {
   await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  assertPrivateDirectory(dirname(path), "socket");
   const probe = await probeSocket(path);
   if (probe === "live") {
     throw new ConflictError(`A daemon is already running on socket "${path}"`, {
@@ -48,9 +50,16 @@ export async function listenUnix(path: string): Promise<Deno.UnixListener> {
     });
   }
   if (probe === "stale") await Deno.remove(path);
-  const listener = Deno.listen({ transport: "unix", path });
-  // connect(2) needs write permission on the socket, and the default umask leaves none for others,
-  // so the moment before this chmod exposes nothing.
+  // connect(2) needs write permission on the socket: bound under umask 177 it is 0600 from its
+  // first instant, whatever the user's umask, so no one else can connect before the chmod.
+  // Deno.listen is synchronous: nothing else runs while the umask is narrowed.
+  const umask = Deno.umask(0o177);
+  let listener: Deno.UnixListener;
+  try {
+    listener = Deno.listen({ transport: "unix", path });
+  } finally {
+    Deno.umask(umask);
+  }
   await Deno.chmod(path, 0o600);
   return listener;
 }

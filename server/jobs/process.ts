@@ -86,7 +86,8 @@ export const RUN_TAG_VARIABLE = "CRYSTALMATH_RUN_TAG";
  */
 export async function isRunAlive(pgid: number, tag: string): Promise<boolean> {
   const out = await new Deno.Command("ps", {
-    args: ["-A", "-o", "pid=", "-o", "pgid=", "-o", "stat=", "-o", "args="],
+    // -ww: whole command lines, or the tag at the end of the wrapper's would be cut off.
+    args: ["-A", "-ww", "-o", "pid=", "-o", "pgid=", "-o", "stat=", "-o", "args="],
     stdout: "piped",
     stderr: "null",
   }).output();
@@ -101,14 +102,17 @@ export async function isRunAlive(pgid: number, tag: string): Promise<boolean> {
   return false;
 }
 
-/** True when process `pid`'s environment holds `entry` (Linux's /proc; false elsewhere). */
+/**
+ * True when process `pid`'s environment holds `entry`. `ps e` shows it after the command on
+ * Linux and macOS alike (reading /proc/PID/environ would need every permission under Deno).
+ */
 async function environmentHas(pid: number, entry: string): Promise<boolean> {
-  try {
-    const environ = await Deno.readTextFile(`/proc/${pid}/environ`);
-    return environ.split("\0").includes(entry);
-  } catch {
-    return false; // Gone, not ours to read, or no /proc: it does not count as the run.
-  }
+  const out = await new Deno.Command("ps", {
+    args: ["eww", "-o", "command=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return out.success && new TextDecoder().decode(out.stdout).split(/\s+/).includes(entry);
 }
 
 /**
@@ -117,7 +121,7 @@ async function environmentHas(pid: number, entry: string): Promise<boolean> {
  */
 export async function findRunByTag(tag: string): Promise<number | null> {
   const out = await new Deno.Command("ps", {
-    args: ["-A", "-o", "pgid=", "-o", "stat=", "-o", "args="],
+    args: ["-A", "-ww", "-o", "pgid=", "-o", "stat=", "-o", "args="],
     stdout: "piped",
     stderr: "null",
   }).output();
