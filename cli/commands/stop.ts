@@ -15,6 +15,30 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Why `pid`, read from the pid file of `socket`, must not be signalled, or null when it may: the
+ * pid file is ours, and the process is ours and is a crystalmath-server daemon. Another user's
+ * pid file must never make us kill what it names.
+ */
+async function whyNotSignal(pid: number, socket: string): Promise<string | null> {
+  const uid = Deno.uid();
+  const file = await Deno.lstat(pidFilePath(socket)).catch(() => undefined);
+  if (file === undefined) return "its pid file is gone";
+  if (file.isSymlink) return "its pid file is a symbolic link";
+  if (uid !== null && file.uid !== uid) return `its pid file belongs to uid ${file.uid}`;
+  const out = await new Deno.Command("ps", {
+    args: ["-ww", "-o", "uid=", "-o", "args=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const [owner, ...args] = new TextDecoder().decode(out.stdout).trim().split(/\s+/);
+  if (!out.success || owner === undefined || owner === "") return `no process has pid ${pid}`;
+  if (uid !== null && Number(owner) !== uid) return `pid ${pid} belongs to uid ${owner}`;
+  const isDaemon = args.some((a) => /crystalmath-server$|(^|\/)main\.ts$/.test(a)) &&
+    (args.includes("serve") || args.includes("--socket") || args.length <= 2);
+  return isDaemon ? null : `pid ${pid} is not a crystalmath-server daemon`;
+}
+
 /** Waits until the daemon has removed its socket and pid file. */
 async function waitGone(socket: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -42,6 +66,7 @@ export const stopCommand: Command = {
         );}
     };
     let pid: number | undefined;
+    let hasAnswered = true;
     {
       await using client = new SocketClient(socket, { timeoutMs: 5000 });
       try {
@@ -54,6 +79,7 @@ export const stopCommand: Command = {
         }
         // A hung daemon that does not answer: fall back to the pid file and SIGTERM below.
         if (!(error instanceof ClientError)) throw error;
+        hasAnswered = false;
         pid ??= readPidFile(pidFilePath(socket));
         printError(`The daemon did not answer (${error.message}): using its pid file`);
       }
@@ -64,9 +90,14 @@ export const stopCommand: Command = {
       );
       return EXIT_CODES.unreachable;
     }
-    if (await waitGone(socket, 15_000)) {
+    if (hasAnswered && await waitGone(socket, 15_000)) {
       report(true, pid);
       return EXIT_CODES.ok;
+    }
+    const refusal = await whyNotSignal(pid, socket);
+    if (refusal !== null) {
+      printError(`Cannot stop the daemon on "${socket}": it does not answer, and ${refusal}`);
+      return EXIT_CODES.unreachable;
     }
     printError(`Daemon pid ${pid} did not stop after system.shutdown: sending SIGTERM`);
     try {

@@ -91,3 +91,29 @@ Deno.test("the socket is 0600 from the start even under umask 000", async () => 
   await daemon.ready();
   assert.equal((await Deno.stat(box.socket)).mode! & 0o777, 0o600);
 });
+
+Deno.test("stop never signals a pid from a pid file when that process is not a crystalmath-server", async () => {
+  await using box = await makeSandbox();
+  // A "daemon" that takes connections and never answers, and a pid file naming another process.
+  const listener = Deno.listen({ transport: "unix", path: box.socket });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  const bystander = new Deno.Command("sleep", { args: ["60"], stdout: "null", stderr: "null" })
+    .spawn();
+  try {
+    await Deno.writeTextFile(pidFilePath(box.socket), `${bystander.pid}\n`);
+    const result = await runCli(["stop", "--socket", box.socket], { env: box.env });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, new RegExp(`pid ${bystander.pid} is not a crystalmath-server`));
+    const alive = await new Deno.Command("kill", { args: ["-0", String(bystander.pid)] }).output();
+    assert.ok(alive.success, "the bystander is alive");
+  } finally {
+    bystander.kill("SIGKILL");
+    await bystander.status;
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting.catch(() => {});
+  }
+});
