@@ -21,6 +21,11 @@ export interface FrameLimits {
 /** A framing violation. The stream cannot be resynchronised after one, so the peer is dropped. */
 export class FramingError extends Error {
   override name = "FramingError";
+  /**
+   * The bodies the same `push` completed before the bad bytes: they were well framed, and the
+   * peer is owed an answer to each before the error.
+   */
+  frames: Uint8Array[] = [];
 }
 
 /** A streaming frame decoder: feed it chunks, it returns the bodies completed so far. */
@@ -28,7 +33,8 @@ export interface FrameDecoder {
   /**
    * Consumes one chunk and returns every body it completes. The decoder keeps references into
    * `chunk`, so the caller must not reuse the chunk's buffer.
-   * @throws {FramingError} when a header is malformed or a limit is exceeded
+   * @throws {FramingError} when a header is malformed or a limit is exceeded; the bodies completed
+   *   before it are in its `frames`
    */
   push(chunk: Uint8Array): Uint8Array[];
   /** True while part of a frame has arrived and the rest has not. */
@@ -76,6 +82,16 @@ export function createFrameDecoder(limits: FrameLimits = {}): FrameDecoder {
 
   function push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    try {
+      decodeInto(chunk, out);
+    } catch (error) {
+      if (error instanceof FramingError) error.frames = out;
+      throw error;
+    }
+    return out;
+  }
+
+  function decodeInto(chunk: Uint8Array, out: Uint8Array[]): void {
     let i = 0;
     while (i < chunk.length) {
       if (body === undefined) {
@@ -116,7 +132,6 @@ export function createFrameDecoder(limits: FrameLimits = {}): FrameDecoder {
         bodyLength = 0;
       }
     }
-    return out;
   }
 
   return {

@@ -132,18 +132,15 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
         options.onFirstByte?.();
       }
       let bodies: Uint8Array[];
+      let broken: FramingError | undefined;
       try {
         // A view, not a copy: the decoder copies partial frames into its own buffers, and the
         // bodies it returns are views that parseBody consumes before the next read.
         bodies = decoder.push(buffer.subarray(0, n));
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
-        // The stream cannot be resynchronised: answer once with id null, then hang up.
-        await send(
-          errorResponse(null, new AppError("invalid_request", `Invalid frame: ${error.message}`)),
-        );
-        drop(error.message);
-        break;
+        broken = error;
+        bodies = error.frames;
       }
       for (let i = 0; i < bodies.length; i++) {
         const size = bodies[i]!.length;
@@ -155,6 +152,16 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
           pending.delete(task);
           collectAfterLargeFrame(size);
         });
+      }
+      if (broken) {
+        // The stream cannot be resynchronised. Every complete frame before the bad bytes is
+        // answered (not cancelled), then the error goes out once with id null, then the close.
+        await Promise.allSettled([...pending]);
+        await send(
+          errorResponse(null, new AppError("invalid_request", `Invalid frame: ${broken.message}`)),
+        );
+        log.warn("Dropping connection", { reason: broken.message });
+        break;
       }
       clearTimeout(stallTimer);
       if (decoder.isMidFrame) {

@@ -154,6 +154,36 @@ Deno.test("serveConnection() answers a bad Content-Length with id null, then clo
   }
 });
 
+Deno.test("serveConnection() answers every complete frame before a framing error, then the error, then closes", async () => {
+  const c = pair();
+  const frame = (message: unknown) =>
+    new TextDecoder().decode(encodeFrame(JSON.stringify(message)));
+  // In one chunk: a slow request, a batch, a frame that is not JSON, then a bad header.
+  await c.write(
+    frame({ jsonrpc: "2.0", id: 1, method: "test.slow", params: { ms: 100 } }) +
+      frame([{ jsonrpc: "2.0", id: 2, method: "test.echo", params: { a: 2 } }]) +
+      "Content-Length: 5\r\n\r\n{oops" +
+      "Content-Length: nope\r\n\r\n",
+  );
+  const replies: { id: unknown; result?: unknown; error?: { code: number } }[] = [];
+  for (;;) {
+    const reply = await c.next();
+    if (reply === undefined) break;
+    replies.push(...(Array.isArray(reply) ? reply : [reply]));
+  }
+  const last = replies.pop()!;
+  assert.deepEqual([last.id, last.error?.code], [null, -32600], "the framing error comes last");
+  const byId = new Map(replies.map((r) => [r.id, r]));
+  assert.deepEqual(
+    byId.get(1)?.result,
+    { waited: 100 },
+    "the slow request was answered, not cancelled",
+  );
+  assert.deepEqual(byId.get(2)?.result, { a: 2 });
+  assert.equal(byId.get(null)?.error?.code, -32700, "the bad JSON got its parse error");
+  await c.served;
+});
+
 Deno.test("serveConnection() drops a client that stalls in the middle of a frame", async () => {
   const c = pair({ stallTimeoutMs: 100 });
   await c.write("Content-Length: 100\r\n\r\n{");
