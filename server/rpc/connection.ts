@@ -36,6 +36,8 @@ export interface ConnectionOptions {
   stallTimeoutMs: number;
   /** A client that does not read its responses is dropped once this many bytes wait unsent. */
   maxPendingWriteBytes?: number;
+  /** Requests (a batch counts once) one connection may have in flight; MAX_IN_FLIGHT by default. */
+  maxInFlight?: number;
   /** Bounds of the notification outbox (count and bytes); OUTBOX_LIMITS by default. */
   outboxLimits?: { maxCount: number; maxBytes: number };
   /** Called once, when the first byte arrives. Connections that send nothing stay silent. */
@@ -46,6 +48,8 @@ export interface ConnectionOptions {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const READ_BUFFER_BYTES = 64 * 1024;
+/** Requests one connection may have in flight before the daemon stops reading from it. */
+export const MAX_IN_FLIGHT = 64;
 const END = null;
 const RELEASED = new Uint8Array(0);
 
@@ -62,6 +66,7 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
     maxPendingBytes: options.maxPendingWriteBytes ?? 256 * 1024 * 1024,
     onOverflow: () => drop("client is not reading its responses"),
   });
+  const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
   const closing = new AbortController();
   const session = createSession({
     outbox: createOutbox((frame) => output.push(frame), options.outboxLimits),
@@ -124,6 +129,12 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
   let sawByte = false;
   try {
     while (isReading) {
+      // At the cap, read nothing more until an answer is out: a client that pipelines without
+      // end holds at most this many requests (and their memory) in the daemon.
+      while (pending.size >= maxInFlight && isReading) {
+        await Promise.race([...pending, stopped.promise]);
+      }
+      if (!isReading) break;
       const n = await Promise.race([conn.read(buffer).catch(() => END), stopped.promise]);
       if (n === END) break;
       if (n === 0) continue;

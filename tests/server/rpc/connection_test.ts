@@ -209,3 +209,49 @@ Deno.test("serveConnection() still answers after the client half-closes", async 
   assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: 1, result: { waited: 50 } });
   await c.served;
 });
+
+Deno.test("serveConnection() stops reading from a connection at its cap of requests in flight", async () => {
+  let active = 0;
+  let most = 0;
+  const toServer = channel();
+  const toClient = channel();
+  const served = serveConnection({
+    read: (buffer) => toServer.read(buffer),
+    write: (data) => {
+      toClient.push(data);
+      return Promise.resolve(data.length);
+    },
+    close: () => {
+      toClient.end();
+      toServer.end();
+    },
+  }, {
+    dispatcher: {
+      async handle(message) {
+        active++;
+        most = Math.max(most, active);
+        await new Promise((r) => setTimeout(r, 5));
+        active--;
+        return { jsonrpc: "2.0", id: (message as { id: number }).id, result: {} };
+      },
+    },
+    log: SILENT_LOGGER,
+    stallTimeoutMs: 10_000,
+    maxInFlight: 8,
+  });
+  for (let id = 0; id < 100; id++) {
+    toServer.push(encodeFrame(JSON.stringify({ jsonrpc: "2.0", id, method: "x" })));
+  }
+  toServer.end();
+  const decoder = createFrameDecoder();
+  const buffer = new Uint8Array(65536);
+  let answered = 0;
+  for (;;) {
+    const n = await toClient.read(buffer);
+    if (n === null) break;
+    answered += decoder.push(buffer.slice(0, n)).length;
+  }
+  await served;
+  assert.equal(answered, 100, "every request is answered");
+  assert.ok(most <= 8, `at most 8 in flight at once, saw ${most}`);
+});
