@@ -239,6 +239,50 @@ Deno.test("jobs.get_output_file refuses paths that leave the job directory", asy
   assert.equal(binary.content, "0\n");
 });
 
+Deno.test("jobs.get_output_file reads a large binary and a multibyte text in bounded pieces that join exactly", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const { pk } = await submit(client, { name: "pieces", input: deck("MgO") });
+  const job = await waitForState(client, pk, ["completed"]);
+  const binary = new Uint8Array(6 * 1024 * 1024 + 7).map((_, i) => (i * 31 + 7) % 256);
+  await Deno.writeFile(join(String(job.work_dir), "fort.98"), binary);
+  const text = "é∑😀".repeat(200_000); // 2, 3 and 4 byte characters
+  await Deno.writeTextFile(join(String(job.work_dir), "notes.txt"), text);
+  interface Piece {
+    content: string;
+    encoding: string;
+    next_offset: number | null;
+  }
+  async function whole(name: string, maxBytes: number): Promise<{ pieces: Piece[] }> {
+    const pieces: Piece[] = [];
+    let offset: number | null = 0;
+    while (offset !== null) {
+      const piece: Piece = await client.request("jobs.get_output_file", {
+        pk,
+        name,
+        offset,
+        max_bytes: maxBytes,
+      }) as Piece;
+      pieces.push(piece);
+      offset = piece.next_offset;
+    }
+    return { pieces };
+  }
+  const b = await whole("fort.98", 4 * 1024 * 1024);
+  assert.equal(b.pieces.length, 2);
+  assert.ok(b.pieces.every((p) => p.encoding === "base64"));
+  const joined = b.pieces.map((p) => Uint8Array.from(atob(p.content), (c) => c.charCodeAt(0)));
+  assert.deepEqual(new Uint8Array(joined.flatMap((part) => [...part])), binary);
+  const t = await whole("notes.txt", 1_000_003); // cuts inside characters
+  assert.ok(t.pieces.length >= 2 && t.pieces.every((p) => p.encoding === "utf-8"));
+  assert.equal(t.pieces.map((p) => p.content).join(""), text);
+  await assert.rejects(
+    client.request("jobs.get_output_file", { pk, name: "fort.98", max_bytes: 16 * 1024 * 1024 }),
+    (e) => e instanceof ServerError && e.code === -32602,
+  );
+});
+
 Deno.test("jobs.submit rejects a malformed deck naming the line, and bad requests clearly", async () => {
   await using box = await makeSandbox();
   await using _daemon = await daemonFor(box);
