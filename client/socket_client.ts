@@ -71,6 +71,18 @@ export async function checkSocketPath(path: string): Promise<void> {
       `Refusing to connect to "${path}": it is owned by uid ${info.uid}, not by you (uid ${uid})`,
     );
   }
+  // Deno cannot ask a connected socket for its peer's credentials (SO_PEERCRED), so the check
+  // above could be raced in a folder another user can write: there, they could swap in their
+  // own socket between the check and the dial. Such folders are refused, unless sticky (/tmp),
+  // where nobody can rename or remove a file that is yours.
+  const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+  const mode = (await Deno.stat(folder)).mode ?? 0;
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+    throw new ClientError(
+      "unsafe_socket",
+      `Refusing to connect to "${path}": other users can write to its folder "${folder}"`,
+    );
+  }
 }
 
 function notRunning(path: string, cause: unknown): ClientError {

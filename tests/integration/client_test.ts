@@ -41,6 +41,26 @@ Deno.test({
   },
 });
 
+Deno.test("SocketClient refuses a socket in a folder other users can write, unless sticky", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box);
+  const folder = box.socket.slice(0, box.socket.lastIndexOf("/"));
+  const before = (await Deno.stat(folder)).mode! & 0o7777;
+  try {
+    await Deno.chmod(folder, 0o777);
+    await using client = new SocketClient(box.socket);
+    await assert.rejects(
+      client.request("system.ping", {}),
+      rejectsWith("unsafe_socket", /other users can write to its folder/),
+    );
+    await Deno.chmod(folder, 0o1777);
+    await using sticky = new SocketClient(box.socket);
+    assert.equal((await sticky.request("system.ping", {}) as { pong: boolean }).pong, true);
+  } finally {
+    await Deno.chmod(folder, before);
+  }
+});
+
 Deno.test("Client call() shares one connection among concurrent calls and batches", async () => {
   await using box = await makeSandbox();
   await using _daemon = await startDaemon(box);
