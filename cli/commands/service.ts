@@ -7,15 +7,33 @@ import { printNotice, printText } from "../output.ts";
 const UNIT_NAME = "crystalmath-server.service";
 const AGENT_LABEL = "org.crystalmath.server";
 
-/** Quotes one argument for a systemd ExecStart line. */
-function systemdQuote(arg: string): string {
-  const escaped = arg.replaceAll("%", "%%");
+/**
+ * Quotes one argument for a systemd ExecStart line: `%` is a specifier and `$` a variable to
+ * systemd, so both are doubled; anything but plain characters goes in double quotes.
+ */
+export function systemdQuote(arg: string): string {
+  const escaped = arg.replaceAll("%", "%%").replaceAll("$", "$$$$");
   return /^[\w@%+=:,./-]+$/.test(arg)
     ? escaped
     : `"${escaped.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
 
-function xmlEscape(text: string): string {
+/**
+ * Refuses an argument neither format can hold: a line break ends a systemd line, and XML 1.0
+ * (the plist) has no way to write most control characters.
+ */
+function checkArgument(arg: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(arg)) {
+    throw new UsageError(
+      `Cannot install a service: ${JSON.stringify(arg)} holds a control character`,
+    );
+  }
+  return arg;
+}
+
+/** Escapes text for an XML element. */
+export function xmlEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
@@ -35,7 +53,7 @@ export function serviceFile(
     "--no-timeout",
     ...(db ? ["--db", db] : []),
   ]);
-  const argv = [command, ...args];
+  const argv = [command, ...args].map(checkArgument);
   if (facts.os === "darwin") {
     const path = join(home, "Library", "LaunchAgents", `${AGENT_LABEL}.plist`);
     const text = `<?xml version="1.0" encoding="UTF-8"?>
