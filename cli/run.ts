@@ -98,12 +98,21 @@ function report(error: unknown, asJson: boolean): void {
       );}
     return;
   }
-  if (error instanceof UsageError || error instanceof ClientError) {
-    printError(error.message);
-    if (error instanceof UsageError) printNotice('Run "crystalmath-server help" for usage.');
+  const kind = error instanceof UsageError
+    ? "usage"
+    : error instanceof ClientError
+    ? error.kind
+    : "internal";
+  const message = error instanceof UsageError || error instanceof ClientError
+    ? error.message
+    : `Internal error: ${error instanceof Error ? error.message : String(error)}`;
+  if (asJson) {
+    // With --json, the CLI's own errors are JSON too, shaped like the daemon's.
+    printNotice(JSON.stringify({ error: { code: null, message, data: { kind } } }));
     return;
   }
-  printError(`Internal error: ${error instanceof Error ? error.message : String(error)}`);
+  printError(message);
+  if (error instanceof UsageError) printNotice('Run "crystalmath-server help" for usage.');
 }
 
 /** Runs the CLI on `argv` and returns the exit code. */

@@ -110,12 +110,25 @@ export async function startAndWait(
   daemon.exited.then((code) => exitCode = code);
   while (Date.now() < deadline) {
     if (await isUp()) return daemon;
-    await new Promise((r) => setTimeout(r, exitCode === undefined ? 50 : 100));
+    if (exitCode !== undefined) {
+      // Ours ended. Another daemon may have won the race for the socket: give it a moment.
+      if (await isUp()) return daemon;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
   const stderr = await daemon.release();
+  // What the daemon said when it gave up is the reason: a locked database, a bad config file.
+  const said = stderr.split("\n").map((l) => l.replace(/^crystalmath-server: /, "")).filter(
+    Boolean,
+  );
+  const reason = said.length > 0
+    ? said.join("; ")
+    : exitCode !== undefined
+    ? `it exited with code ${exitCode} and said nothing; run "crystalmath-server serve" to see why`
+    : `no answer within ${options.waitMs ?? 5000} ms; run "crystalmath-server serve" to see why`;
   throw new ClientError(
     "not_running",
-    `Cannot start crystalmath-server on "${options.socket}": ` +
-      (stderr ? stderr.split("\n").at(-1) : `no answer within ${options.waitMs ?? 5000} ms`),
+    `Cannot start crystalmath-server on "${options.socket}": ${reason}`,
   );
 }

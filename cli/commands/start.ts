@@ -17,7 +17,8 @@ export const startCommand: Command = {
     const startedPid = await ensureServer({ socket, serveArgs: serveArgsFrom(flags) });
     await using client = new SocketClient(socket);
     const status = await client.request("system.status", {}) as { pid: number };
-    const started = startedPid !== undefined;
+    // Two racing starts each spawn a daemon, and one wins: only the winner's start says started.
+    const started = startedPid !== undefined && startedPid === status.pid;
     if (flags.json) {
       printJson({ running: true, started, pid: status.pid, socket }, { compact: true });
     } else {
