@@ -115,6 +115,11 @@ export function heldDependents(db: Database, pk: number): JobRow[] {
   ).all(pk) as unknown as JobRow[];
 }
 
+/** The job submitted with idempotency key `token`, if any. */
+export function findJobByClientToken(db: Database, token: string): JobRow | undefined {
+  return db.prepare("SELECT * FROM jobs WHERE client_token = ?").get(token) as JobRow | undefined;
+}
+
 /** The job tracking a SLURM job on a cluster, if any. */
 export function findJobBySlurmId(
   db: Database,
@@ -179,9 +184,9 @@ export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
     // The pk is above every pk ever given, deleted ones too: a pk names one job for good.
     `INSERT INTO jobs (pk, uuid, name, state, dft_code, runner_type, cluster_id, input,
        properties_input, restart_from, tags_json, resources_json, output_name, depends_on_json,
-       created_at, updated_at)
+       client_token, created_at, updated_at)
      VALUES (MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM job_pk_high)) + 1,
-       ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+       ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
   ).get(
     job.uuid,
     job.name,
@@ -195,6 +200,7 @@ export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
     JSON.stringify(job.resources),
     job.output_name,
     JSON.stringify(job.depends_on ?? []),
+    job.client_token ?? null,
     at,
     at,
   ) as unknown as JobRow;

@@ -170,6 +170,11 @@ export const MIGRATIONS: readonly Migration[] = [
 
       -- The plain-SSH runner: the process group of the run on its host.
       ALTER TABLE jobs ADD COLUMN remote_pid INTEGER;
+
+      -- jobs.submit's idempotency key: a client that lost the answer submits again and gets the
+      -- same job back.
+      ALTER TABLE jobs ADD COLUMN client_token TEXT;
+      CREATE UNIQUE INDEX jobs_client_token ON jobs (client_token) WHERE client_token IS NOT NULL;
     `,
   },
 ];

@@ -7,8 +7,10 @@
 import { type Cluster, clusterOf } from "../clusters/cluster.ts";
 import { DeckSyntaxError, parsePropertiesDeck, validateDeck } from "../crystal/deck.ts";
 import { getCluster } from "../db/clusters.ts";
+import { findJobByClientToken } from "../db/jobs.ts";
 import {
   AppError,
+  ConflictError,
   CrystalInputInvalidError,
   InvalidParamsError,
   InvalidStateError,
@@ -31,6 +33,8 @@ export interface JobRequest {
   properties_input?: string | undefined;
   restart_from?: number | undefined;
   tags?: readonly string[] | undefined;
+  /** An idempotency key: submitting again with it gives back the same job. */
+  client_token?: string | undefined;
 }
 
 /** The cluster type each remote runner needs. */
@@ -121,11 +125,32 @@ function checkDependencies(engine: Engine, pks: readonly number[]): void {
 }
 
 /**
+ * The job an idempotency key names, when the request is the same one again.
+ * @throws {ConflictError} when the key was used for another job
+ */
+function sameRequest(job: JobRow, request: JobRequest): JobRow {
+  if (
+    job.name !== request.name || job.input !== request.input || job.runner_type !== request.runner
+  ) {
+    throw new ConflictError(
+      `Cannot submit: client_token "${request.client_token}" was used for job ${job.pk} ` +
+        `("${job.name}"), a different request`,
+      { data: { pk: job.pk } },
+    );
+  }
+  return job;
+}
+
+/**
  * Submits a job and returns its row: queued or started, held for its dependencies, or failed
  * (with the error thrown) when its runner refused it.
  */
 export async function submitJob(engine: Engine, request: JobRequest): Promise<JobRow> {
   const { store, config } = engine;
+  const again = request.client_token === undefined
+    ? undefined
+    : findJobByClientToken(store.db, request.client_token);
+  if (again !== undefined) return sameRequest(again, request);
   await checkInputs(engine, request);
   const cluster = clusterFor(engine, request);
   const dependsOn = request.depends_on ?? [];
@@ -143,7 +168,16 @@ export async function submitJob(engine: Engine, request: JobRequest): Promise<Jo
     resources: request.resources ?? {},
     output_name: slugOf(request.name),
     depends_on: dependsOn,
+    client_token: request.client_token ?? null,
+  }).catch((error) => {
+    // Two submits with one key at the same instant: the first one's job is the answer.
+    const winner = request.client_token === undefined
+      ? undefined
+      : findJobByClientToken(store.db, request.client_token);
+    if (winner === undefined) throw error;
+    return { ...winner, isRepeat: true as const };
   });
+  if ("isRepeat" in row) return sameRequest(row, request);
   const hold = holdReason(store, row);
   const recorded = await store.update(row.pk, {
     work_dir: jobDirPath(config.dataDir, row.pk, row.name),

@@ -61,6 +61,8 @@ export interface JobRow {
   remote_state: string | null;
   /** The process group of a plain-SSH run on its host. */
   remote_pid: number | null;
+  /** The idempotency key the submitting client gave, if any. */
+  client_token: string | null;
 }
 
 /** The columns that may change without a state change: every column a runner records. */
@@ -100,6 +102,7 @@ export interface NewJob {
   resources: Record<string, unknown>;
   output_name: string;
   depends_on?: readonly number[];
+  client_token?: string | null;
 }
 
 /** The pks a job waits for. */

@@ -80,3 +80,24 @@ Deno.test("jobs.submit refuses control characters in a job name, naming the fiel
     refusedWith(-32602, /tags\.0: must not contain control characters/),
   );
 });
+
+Deno.test("jobs.submit with a client_token gives back the same job when sent again", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box);
+  await using client = new SocketClient(box.socket);
+  const token = crypto.randomUUID();
+  const params = { name: "once", input: DECK, client_token: token };
+  // A client that lost the answer sends again, even twice at once.
+  const [a, b] = await Promise.all([
+    client.request("jobs.submit", params),
+    client.request("jobs.submit", params),
+  ]) as { pk: number }[];
+  const c = await client.request("jobs.submit", params) as { pk: number };
+  assert.deepEqual([b!.pk, c.pk], [a!.pk, a!.pk]);
+  const { total } = await client.request("jobs.list", {}) as { total: number };
+  assert.equal(total, 1, "one job, not three");
+  await assert.rejects(
+    client.request("jobs.submit", { ...params, name: "other" }),
+    refusedWith(-32005, new RegExp(`client_token "${token}" was used for job ${a!.pk}`)),
+  );
+});

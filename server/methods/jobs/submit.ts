@@ -123,6 +123,11 @@ export const submit = defineMethod({
       .describe(
         "pk of an earlier job whose fort.9 (as fort.20), fort.20 and fort.34 are copied for a guess",
       ),
+    client_token: z.string().min(8).max(200).regex(PRINTABLE, PRINTABLE_MESSAGE).optional()
+      .describe(
+        "Idempotency key (a UUID, say): submitting again with it returns the same job instead " +
+          "of a second one; reusing it for a different request is a conflict",
+      ),
     tags: z.array(z.string().trim().min(1).max(64).regex(PRINTABLE, PRINTABLE_MESSAGE)).max(32)
       .optional().describe("Free-form labels"),
   }),
@@ -131,7 +136,14 @@ export const submit = defineMethod({
     uuid: z.string().describe("Globally unique id"),
     state: JOB_STATUS.shape.state,
   }),
-  errors: ["invalid_input_file", "not_found", "invalid_state", "ssh_failed", "slurm_rejected"],
+  errors: [
+    "invalid_input_file",
+    "not_found",
+    "invalid_state",
+    "conflict",
+    "ssh_failed",
+    "slurm_rejected",
+  ],
   examples: [{
     name: "submit an MgO single point",
     params: {
