@@ -7,6 +7,7 @@
 import { ClientError, ServerError } from "../client/errors.ts";
 import { parseArgv } from "./argv.ts";
 import { callCommand } from "./commands/call.ts";
+import { doctorCommand } from "./commands/doctor.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serviceCommand } from "./commands/service.ts";
 import { startCommand } from "./commands/start.ts";
@@ -39,6 +40,7 @@ const COMMANDS: readonly Command[] = [
   statusCommand,
   callCommand,
   watchCommand,
+  doctorCommand,
   serviceCommand,
   versionCommand,
   helpCommand,

@@ -1,5 +1,6 @@
 import { resolveConfigPath, resolveSocketPath } from "../../common/paths.ts";
-import { type Command, numberFlag, stringFlag } from "../command.ts";
+import type { Config, resolveConfig } from "../../server/config.ts";
+import { type Command, type CommandContext, numberFlag, stringFlag } from "../command.ts";
 import { EXIT_CODES, exitCodeFor } from "../exit_codes.ts";
 import { printError } from "../output.ts";
 
@@ -10,6 +11,29 @@ function readIfPresent(path: string): string | undefined {
     if (error instanceof Deno.errors.NotFound) return undefined; // No config file: defaults.
     throw error;
   }
+}
+
+/**
+ * The daemon's config from `serve`'s flags, the environment and the config file, resolved by
+ * `resolve` (server/config.ts, loaded by the caller only when it needs it).
+ */
+export function configFrom(
+  resolve: typeof resolveConfig,
+  ctx: Pick<CommandContext, "flags" | "facts">,
+): Config {
+  const { flags, facts } = ctx;
+  const configText = readIfPresent(resolveConfigPath(facts));
+  return resolve({ ...facts, configText, stderrIsTerminal: Deno.stderr.isTerminal() }, {
+    socket: stringFlag(flags, "socket"),
+    db: stringFlag(flags, "db") ?? stringFlag(flags, "db-path"),
+    logFile: stringFlag(flags, "log-file"),
+    timeout: numberFlag(flags, "timeout"),
+    noTimeout: flags["no-timeout"] === true,
+    verbose: flags.verbose === true,
+    readTimeout: numberFlag(flags, "read-timeout"),
+    maxFrameBytes: numberFlag(flags, "max-frame-bytes"),
+    maxHeaderBytes: numberFlag(flags, "max-header-bytes"),
+  });
 }
 
 /** `serve`: run the daemon in the foreground until a signal, `system.shutdown` or inactivity. */
@@ -33,20 +57,9 @@ export const serveCommand: Command = {
   async run({ flags, facts }) {
     // Loaded here, not at the top: one-off CLI calls must not load sqlite, zod or the handlers.
     const { loggerFor, resolveConfig, serve } = await import("../../server/mod.ts");
-    const configText = readIfPresent(resolveConfigPath(facts));
     let config;
     try {
-      config = resolveConfig({ ...facts, configText, stderrIsTerminal: Deno.stderr.isTerminal() }, {
-        socket: stringFlag(flags, "socket"),
-        db: stringFlag(flags, "db") ?? stringFlag(flags, "db-path"),
-        logFile: stringFlag(flags, "log-file"),
-        timeout: numberFlag(flags, "timeout"),
-        noTimeout: flags["no-timeout"] === true,
-        verbose: flags.verbose === true,
-        readTimeout: numberFlag(flags, "read-timeout"),
-        maxFrameBytes: numberFlag(flags, "max-frame-bytes"),
-        maxHeaderBytes: numberFlag(flags, "max-header-bytes"),
-      });
+      config = configFrom(resolveConfig, { flags, facts });
     } catch (error) {
       printError(`Cannot start: ${(error as Error).message}`);
       return EXIT_CODES.usage;
