@@ -142,7 +142,18 @@ Deno.test("ensureServer() starts one daemon even when two clients race to start 
   }
   for (const pid of pids) {
     if (pid === undefined) continue;
-    assert.throws(() => Deno.kill(pid, "SIGCONT"), Deno.errors.NotFound, `pid ${pid} has exited`);
+    // On a loaded machine the process may take a moment to go after its socket did.
+    const isGone = () => {
+      try {
+        Deno.kill(pid, "SIGCONT");
+        return false;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return true;
+        throw error;
+      }
+    };
+    for (let i = 0; i < 200 && !isGone(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(isGone(), `pid ${pid} has exited`);
   }
   assert.ok(
     await Deno.readTextFile(box.log).then((t) => t.includes("Listening")),

@@ -43,7 +43,17 @@ export const subscribe = defineMethod({
   handler(params, ctx: MethodContext) {
     const { session } = ctx;
     const subscription = `sub-${crypto.randomUUID().slice(0, 8)}`;
-    const push = (change: JobChange) =>
+    /**
+     * The seq of the last resync sent: "re-read, then live changes after seq follow". A change at
+     * or below it (a progress step the feed held back for its once-a-second limit) is dropped.
+     */
+    let resyncedAt = -1;
+    const resyncMessage = (seq: number) => {
+      resyncedAt = Math.max(resyncedAt, seq);
+      return notificationOf(jobsResyncRequired, { subscription, seq });
+    };
+    const push = (change: JobChange) => {
+      if (change.seq <= resyncedAt) return;
       session.outbox.push({
         message: notificationOf(jobsChanged, {
           subscription,
@@ -60,12 +70,9 @@ export const subscribe = defineMethod({
         }),
         key: `${subscription}:${change.pk}`,
         group: subscription,
-        resync: () =>
-          notificationOf(jobsResyncRequired, {
-            subscription,
-            seq: ctx.engine.store.bounds().newest,
-          }),
+        resync: () => resyncMessage(ctx.engine.store.bounds().newest),
       });
+    };
     const feed = createJobFeed(ctx.engine.store, {
       filter: params,
       sinceSeq: params.since_seq,
@@ -73,9 +80,9 @@ export const subscribe = defineMethod({
         change: push,
         resync: (seq) =>
           session.outbox.push({
-            message: notificationOf(jobsResyncRequired, { subscription, seq }),
+            message: resyncMessage(seq),
             group: subscription,
-            resync: () => notificationOf(jobsResyncRequired, { subscription, seq }),
+            resync: () => resyncMessage(seq),
           }),
       },
     });
