@@ -110,3 +110,77 @@ Deno.test("a write that outlasts the lock budget is -32001 saying the database i
   };
   assert.ok(pk > 0, "writes work again once the lock is gone");
 });
+
+/** Mounts a 4 MiB tmpfs at `dir`, or returns undefined where that is not allowed (not root). */
+async function smallDisk(dir: string): Promise<AsyncDisposable | undefined> {
+  await Deno.mkdir(dir, { mode: 0o700 });
+  const mounted = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", dir],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => ({ success: false }));
+  if (!mounted.success) return undefined;
+  return {
+    async [Symbol.asyncDispose]() {
+      await new Deno.Command("umount", { args: ["-l", dir] }).output();
+    },
+  };
+}
+
+Deno.test("jobs whose runs end on a full disk stay running, then are recorded once there is room", async () => {
+  await using box = await makeSandbox();
+  const disk = join(box.dir, "small");
+  await using mount = await smallDisk(disk);
+  if (mount === undefined) {
+    if (Deno.env.get("CI")) throw new Error("cannot mount a tmpfs for the full-disk test");
+    return; // Not root: there is no small disk to fill here.
+  }
+  const db = join(disk, "jobs.db");
+  await using _daemon = await startDaemon(box, ["--db", db], {
+    env: {
+      CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal"),
+      CRYSTALMATH_LOCAL_MAX_CONCURRENT: "3",
+    },
+  });
+  await using client = new SocketClient(box.socket, { timeoutMs: 20_000 });
+  const pks: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const job = await client.request("jobs.submit", { name: `j${i}`, input: deck("MgO [slow]") });
+    pks.push((job as { pk: number }).pk);
+  }
+  // Fill the disk that holds the database while the three runs go on.
+  const filler = join(disk, "filler");
+  {
+    using file = await Deno.open(filler, { create: true, write: true });
+    const block = new Uint8Array(64 * 1024);
+    for (;;) {
+      try {
+        await file.write(block);
+      } catch {
+        break; // ENOSPC: the disk is full.
+      }
+    }
+  }
+  await new Promise((r) => setTimeout(r, 6000)); // The runs end (about 3 s) meanwhile.
+  await assert.rejects(
+    client.request("jobs.submit", { name: "more", input: deck("MgO") }),
+    (e) => e instanceof ServerError && e.code === -32001 && /is full/.test(e.message),
+  );
+  for (const pk of pks) {
+    const job = await client.request("jobs.get", { pk }) as Job;
+    assert.equal(job.state, "running", `job ${pk} is not failed while its end cannot be written`);
+  }
+  await Deno.remove(filler);
+  for (const pk of pks) {
+    for (const until = Date.now() + 20_000;;) {
+      const job = await client.request("jobs.get", { pk }) as Job;
+      if (job.state !== "running") {
+        assert.equal(job.state, "completed", String(job.state_reason));
+        assert.equal(job.final_energy, -275.44859113743);
+        break;
+      }
+      assert.ok(Date.now() < until, `job ${pk} recorded once there was room`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+});
