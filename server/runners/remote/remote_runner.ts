@@ -44,6 +44,13 @@ const MAX_BACKOFF_MS = 10 * 60 * 1000;
 /** SSH and scheduler failures hit every job of a cluster alike: they end the poll. */
 const CLUSTER_WIDE = new Set(["ssh_failed", "timeout", "slurm_rejected"]);
 
+/** What one poll's steps share: the cluster's transport, and the one way they move a job. */
+interface PollContext {
+  transport: Transport;
+  /** Moves a job to `to` unless it is there already or has ended; the poll reports it. */
+  track(row: JobRow, to: JobState, reason: string | null, fields?: JobUpdate): Promise<void>;
+}
+
 /** What a remote runner needs. */
 export interface RemoteRunnerDeps {
   store: JobStore;
@@ -268,15 +275,7 @@ export class RemoteRunner implements Runner {
   async #apply(
     row: JobRow,
     seen: Observation,
-    ctx: {
-      transport: Transport;
-      track: (
-        row: JobRow,
-        to: JobState,
-        reason: string | null,
-        fields?: JobUpdate,
-      ) => Promise<void>;
-    },
+    ctx: PollContext,
   ): Promise<void> {
     const { store, scheduler } = this.#deps;
     const { track } = ctx;
@@ -322,15 +321,7 @@ export class RemoteRunner implements Runner {
   async #finish(
     row: JobRow,
     seen: { kind?: string; word: string | null; reason: string | null },
-    ctx: {
-      transport: Transport;
-      track: (
-        row: JobRow,
-        to: JobState,
-        reason: string | null,
-        fields?: JobUpdate,
-      ) => Promise<void>;
-    },
+    ctx: PollContext,
   ): Promise<void> {
     const { store, log, scheduler } = this.#deps;
     const refused = await fetchResults(ctx.transport, row);
