@@ -7,34 +7,15 @@ import { join } from "node:path";
 import { SocketClient } from "../../client/socket_client.ts";
 import { clusterTest } from "../_cluster.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
-
-const FAKE = new URL("../fixtures/fake_crystal/", import.meta.url).pathname;
-
-function deck(title: string): string {
-  return `${title}\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\n` +
-    "BASISSET\nPOB-TZVP\nSHRINK\n8 8\nEND\n";
-}
-
-interface Job {
-  pk: number;
-  state: string;
-  state_reason: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  slurm_job_id: string | null;
-  final_energy: number | null;
-  history: { to_state: string; at: string }[];
-}
-
-async function settled(client: SocketClient, pk: number): Promise<Job> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const job = await client.request("jobs.get", { pk }) as Job;
-    if (["completed", "failed", "cancelled"].includes(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`Job ${pk} is still ${job.state}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import {
+  deck,
+  ENDED,
+  FAKE_CRYSTAL_DIR,
+  FAKE_CRYSTAL_ENV,
+  FAKE_ENERGY,
+  type JobView,
+  waitForJob,
+} from "../_jobs.ts";
 
 clusterTest(
   "a SLURM job that depends on a local job is held until it completes",
@@ -44,7 +25,7 @@ clusterTest(
     await using _daemon = await startDaemon(box, [], {
       env: {
         CRYSTALMATH_SLURM_POLL_S: "0.5",
-        CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal"),
+        ...FAKE_CRYSTAL_ENV,
       },
     });
     await using client = new SocketClient(box.socket);
@@ -57,31 +38,31 @@ clusterTest(
       key_file: cluster.keyFile,
       remote_workdir: cluster.remoteRoot,
       partition: "debug",
-      crystal: { executable: join(FAKE, "crystal") },
+      crystal: { executable: join(FAKE_CRYSTAL_DIR, "crystal") },
       default_resources: { nodes: 1, ntasks: 1, time: "00:10:00" },
     }) as { id: number };
     const local = await client.request("jobs.submit", {
       name: "local-first",
       input: deck("Local [slow]"),
-    }) as Job;
+    }) as JobView;
     const remote = await client.request("jobs.submit", {
       name: "remote-after",
       input: deck("Remote"),
       runner: "slurm",
       cluster_id: id,
       depends_on: [local.pk],
-    }) as Job;
+    }) as JobView;
     assert.equal(remote.state, "created");
-    const held = await client.request("jobs.get", { pk: remote.pk }) as Job;
+    const held = await client.request("jobs.get", { pk: remote.pk }) as JobView;
     assert.equal(held.state_reason, `waiting for job ${local.pk} (running)`);
     assert.equal(held.slurm_job_id, null, "nothing reached SLURM while it was held");
-    const first = await settled(client, local.pk);
-    const second = await settled(client, remote.pk);
+    const first = await waitForJob(client, local.pk, ENDED, 90_000);
+    const second = await waitForJob(client, remote.pk, ENDED, 90_000);
     assert.deepEqual([first.state, second.state], ["completed", "completed"], second.state_reason!);
     assert.ok(second.slurm_job_id !== null);
     // It reached SLURM only after its dependency ended (a short run may skip "running" in polls).
     const sent = second.history.find((h) => h.to_state === "submitted")!;
     assert.ok(sent.at >= first.finished_at!, `${sent.at} after ${first.finished_at}`);
-    assert.equal(second.final_energy, -275.44859113743);
+    assert.equal(second.final_energy, FAKE_ENERGY);
   },
 );

@@ -9,10 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
-
-const FAKE = new URL("../fixtures/fake_crystal/", import.meta.url).pathname;
-const deck = (title: string) =>
-  `${title}\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\nBASISSET\nPOB-TZVP\nEND\n`;
+import { deck, ENDED, FAKE_CRYSTAL_ENV, FAKE_ENERGY, type JobView, waitForJob } from "../_jobs.ts";
 
 /** Holds the database's write lock from another connection, as another process would. */
 function holdLock(path: string): { release(): void } {
@@ -26,17 +23,10 @@ function holdLock(path: string): { release(): void } {
   };
 }
 
-interface Job {
-  state: string;
-  state_reason: string | null;
-  final_energy: number | null;
-  progress_percent: number;
-}
-
 Deno.test("a job that ends while the database is locked is recorded completed once the lock goes", async () => {
   await using box = await makeSandbox();
   await using _daemon = await startDaemon(box, [], {
-    env: { CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal"), CRYSTALMATH_DB_BUSY_S: "2" },
+    env: { ...FAKE_CRYSTAL_ENV, CRYSTALMATH_DB_BUSY_S: "2" },
   });
   await using client = new SocketClient(box.socket, { timeoutMs: 20_000 });
   const { pk } = await client.request("jobs.submit", {
@@ -56,22 +46,15 @@ Deno.test("a job that ends while the database is locked is recorded completed on
       slowest = Math.max(slowest, performance.now() - started);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const during = await client.request("jobs.get", { pk }) as Job;
+    const during = await client.request("jobs.get", { pk }) as JobView;
     assert.equal(during.state, "running", "not failed while its end could not be written");
   } finally {
     lock.release();
   }
   assert.ok(slowest < 1000, `pings kept being answered (slowest ${slowest.toFixed(0)} ms)`);
-  for (const until = Date.now() + 20_000;;) {
-    const job = await client.request("jobs.get", { pk }) as Job;
-    if (job.state !== "running") {
-      assert.equal(job.state, "completed", String(job.state_reason));
-      assert.equal(job.final_energy, -275.44859113743);
-      break;
-    }
-    assert.ok(Date.now() < until, "recorded after the lock went");
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const job = await waitForJob(client, pk, ENDED, 20_000);
+  assert.equal(job.state, "completed", String(job.state_reason));
+  assert.equal(job.final_energy, FAKE_ENERGY);
 });
 
 Deno.test("a write that outlasts the lock budget is -32001 saying the database is locked", async () => {
@@ -138,7 +121,7 @@ Deno.test("jobs whose runs end on a full disk stay running, then are recorded on
   const db = join(disk, "jobs.db");
   await using _daemon = await startDaemon(box, ["--db", db], {
     env: {
-      CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal"),
+      ...FAKE_CRYSTAL_ENV,
       CRYSTALMATH_LOCAL_MAX_CONCURRENT: "3",
     },
   });
@@ -167,20 +150,13 @@ Deno.test("jobs whose runs end on a full disk stay running, then are recorded on
     (e) => e instanceof ServerError && e.code === -32001 && /is full/.test(e.message),
   );
   for (const pk of pks) {
-    const job = await client.request("jobs.get", { pk }) as Job;
+    const job = await client.request("jobs.get", { pk }) as JobView;
     assert.equal(job.state, "running", `job ${pk} is not failed while its end cannot be written`);
   }
   await Deno.remove(filler);
   for (const pk of pks) {
-    for (const until = Date.now() + 20_000;;) {
-      const job = await client.request("jobs.get", { pk }) as Job;
-      if (job.state !== "running") {
-        assert.equal(job.state, "completed", String(job.state_reason));
-        assert.equal(job.final_energy, -275.44859113743);
-        break;
-      }
-      assert.ok(Date.now() < until, `job ${pk} recorded once there was room`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const job = await waitForJob(client, pk, ENDED, 20_000);
+    assert.equal(job.state, "completed", String(job.state_reason));
+    assert.equal(job.final_energy, FAKE_ENERGY);
   }
 });

@@ -3,52 +3,23 @@
  * completed, cancels it when one fails, and keeps holding it across a daemon restart.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
 import { makeSandbox, type Sandbox, startDaemon } from "../_harness.ts";
-
-const FAKE = new URL("../fixtures/fake_crystal/", import.meta.url).pathname;
-const ENV = {
-  CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal"),
-  CRYSTALMATH_PROPERTIES_EXECUTABLE: join(FAKE, "properties"),
-  CRYSTALMATH_LOCAL_MAX_CONCURRENT: "4",
-};
-
-function deck(title: string): string {
-  return `${title}\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\n` +
-    "BASISSET\nPOB-TZVP\nSHRINK\n8 8\nEND\n";
-}
-
-interface Job {
-  pk: number;
-  state: string;
-  state_reason: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  final_energy: number | null;
-}
-
-async function waitForState(client: SocketClient, pk: number, states: string[]): Promise<Job> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = await client.request("jobs.get", { pk }) as Job;
-    if (states.includes(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`Job ${pk} is ${job.state}, not ${states}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { deck, ENDED, FAKE_CRYSTAL_ENV, FAKE_ENERGY, type JobView, waitForJob } from "../_jobs.ts";
 
 function submit(client: SocketClient, name: string, title: string, dependsOn?: number[]) {
   return client.request("jobs.submit", {
     name,
     input: deck(title),
     ...(dependsOn ? { depends_on: dependsOn } : {}),
-  }) as Promise<Job>;
+  }) as Promise<JobView>;
 }
 
 function daemonFor(box: Sandbox) {
-  return startDaemon(box, [], { env: ENV });
+  return startDaemon(box, [], {
+    env: { ...FAKE_CRYSTAL_ENV, CRYSTALMATH_LOCAL_MAX_CONCURRENT: "4" },
+  });
 }
 
 Deno.test("a local job with depends_on waits in created until its dependency completes", async () => {
@@ -58,13 +29,13 @@ Deno.test("a local job with depends_on waits in created until its dependency com
   const first = await submit(client, "first", "First [slow]");
   const second = await submit(client, "second", "Second", [first.pk]);
   assert.equal(second.state, "created");
-  const held = await client.request("jobs.get", { pk: second.pk }) as Job;
+  const held = await client.request("jobs.get", { pk: second.pk }) as JobView;
   assert.equal(held.state_reason, `waiting for job ${first.pk} (running)`);
-  const a = await waitForState(client, first.pk, ["completed", "failed"]);
-  const b = await waitForState(client, second.pk, ["completed", "failed", "cancelled"]);
+  const a = await waitForJob(client, first.pk, ENDED);
+  const b = await waitForJob(client, second.pk, ENDED);
   assert.deepEqual([a.state, b.state], ["completed", "completed"]);
   assert.ok(b.started_at! >= a.finished_at!, `${b.started_at} starts after ${a.finished_at}`);
-  assert.equal(b.final_energy, -275.44859113743);
+  assert.equal(b.final_energy, FAKE_ENERGY);
 });
 
 Deno.test("a job whose dependency fails ends cancelled, naming the dependency and its state", async () => {
@@ -74,11 +45,11 @@ Deno.test("a job whose dependency fails ends cancelled, naming the dependency an
   const first = await submit(client, "first", "First [fail-scf]");
   const second = await submit(client, "second", "Second", [first.pk]);
   const third = await submit(client, "third", "Third", [second.pk]);
-  const b = await waitForState(client, second.pk, ["cancelled", "completed", "failed"]);
+  const b = await waitForJob(client, second.pk, ENDED);
   assert.equal(b.state, "cancelled");
   assert.match(b.state_reason!, new RegExp(`dependency job ${first.pk} ended failed`));
   assert.equal(b.started_at, null, "it never ran");
-  const c = await waitForState(client, third.pk, ["cancelled", "completed", "failed"]);
+  const c = await waitForJob(client, third.pk, ENDED);
   assert.match(c.state_reason!, new RegExp(`dependency job ${second.pk} ended cancelled`));
 });
 
@@ -97,8 +68,8 @@ Deno.test("jobs.submit refuses an unknown dependency as invalid params naming th
 
 Deno.test("a held job is still held after a daemon SIGKILL, and runs once its dependency ends", async () => {
   await using box = await makeSandbox();
-  let first: Job;
-  let second: Job;
+  let first: JobView;
+  let second: JobView;
   {
     await using _daemon = await daemonFor(box);
     await using client = new SocketClient(box.socket);
@@ -107,7 +78,7 @@ Deno.test("a held job is still held after a daemon SIGKILL, and runs once its de
   } // SIGKILL while first runs and second is held.
   await using _daemon = await daemonFor(box);
   await using client = new SocketClient(box.socket);
-  const a = await waitForState(client, first.pk, ["completed", "failed"]);
-  const b = await waitForState(client, second.pk, ["completed", "failed", "cancelled"]);
+  const a = await waitForJob(client, first.pk, ENDED);
+  const b = await waitForJob(client, second.pk, ENDED);
   assert.deepEqual([a.state, b.state], ["completed", "completed"], String(b.state_reason));
 });

@@ -21,6 +21,18 @@ interface Job {
   state_reason: string | null;
 }
 
+/** Submits a slow job and waits until its run has started and its pid is recorded. */
+async function startedRun(client: SocketClient): Promise<{ pk: number; pid: number }> {
+  const { pk } = await client.request("jobs.submit", { name: "mgo", input: DECK }) as {
+    pk: number;
+  };
+  for (;;) {
+    const job = await client.request("jobs.get", { pk }) as Job;
+    if (job.state === "running" && job.pid !== null) return { pk, pid: job.pid };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 Deno.test("a run whose pid was never recorded is found by its tag after a restart", async () => {
   await using box = await makeSandbox();
   let pk: number;
@@ -28,15 +40,7 @@ Deno.test("a run whose pid was never recorded is found by its tag after a restar
   {
     await using _daemon = await startDaemon(box, [], { env: ENV });
     await using client = new SocketClient(box.socket);
-    ({ pk } = await client.request("jobs.submit", { name: "mgo", input: DECK }) as { pk: number });
-    for (;;) {
-      const job = await client.request("jobs.get", { pk }) as Job;
-      if (job.state === "running" && job.pid !== null) {
-        pid = job.pid;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    ({ pk, pid } = await startedRun(client));
   } // SIGKILL: the run goes on.
   {
     // As if the daemon had died between marking the job running and recording its pid.
@@ -67,15 +71,7 @@ Deno.test("a recycled pid is never adopted or signalled as a job's run", async (
   {
     await using _daemon = await startDaemon(box, [], { env: ENV });
     await using client = new SocketClient(box.socket);
-    ({ pk } = await client.request("jobs.submit", { name: "mgo", input: DECK }) as { pk: number });
-    for (;;) {
-      const job = await client.request("jobs.get", { pk }) as Job;
-      if (job.state === "running" && job.pid !== null) {
-        pid = job.pid;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    ({ pk, pid } = await startedRun(client));
   } // SIGKILL the daemon, then the run: as after a reboot.
   Deno.kill(-pid!, "SIGKILL");
   // An unrelated process now holds a process group the store names.
