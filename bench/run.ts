@@ -18,6 +18,7 @@ import {
 import { benchJobs } from "./jobs_bench.ts";
 import { benchSlurm } from "./slurm_bench.ts";
 import { benchPush } from "./push_bench.ts";
+import { benchFlood } from "./flood_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -126,6 +127,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   jobs: benchJobs,
   slurm: benchSlurm,
   push: benchPush,
+  flood: benchFlood,
 };
 
 async function main(): Promise<void> {

@@ -49,7 +49,7 @@ export interface ConnectionOptions {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Requests one connection may have in flight before the daemon stops reading from it. */
-export const MAX_IN_FLIGHT = 64;
+export const MAX_IN_FLIGHT = 32;
 const END = null;
 const RELEASED = new Uint8Array(0);
 
