@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { type Cluster, clusterOf } from "../../clusters/cluster.ts";
 import type { Config } from "../../config.ts";
 import { getCluster } from "../../db/clusters.ts";
@@ -22,7 +21,6 @@ import type { JobUpdate } from "../../model/job.ts";
 import type { JobStore } from "../../jobs/store.ts";
 import { outcomeFields } from "../../jobs/outcome.ts";
 import type { SshPool } from "../../ssh/pool.ts";
-import { firstLine } from "../../slurm/commands.ts";
 import type { FileTail, Runner, SyncSummary } from "../runner.ts";
 import { fetchResults, tailRemote } from "./files.ts";
 import { classifyFetched, dependencyReason, remoteProgress } from "./finish.ts";
