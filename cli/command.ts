@@ -56,10 +56,21 @@ export const FLAGS = {
   state: {
     type: "string",
     value: "S[,S]",
-    help: "watch: only jobs that change into these states",
+    help: "Only jobs in (watch: that change into) these states",
   },
   pk: { type: "string", value: "N[,N]", help: "watch: only these jobs" },
-  "no-start": { type: "boolean", help: "call: fail instead of starting the daemon" },
+  "no-start": { type: "boolean", help: "Fail instead of starting the daemon" },
+  cluster: { type: "string", value: "NAME", help: "The cluster, by name" },
+  limit: { type: "string", value: "N", help: "jobs: at most N jobs (default 50)" },
+  name: { type: "string", value: "NAME", help: "submit: the job's name (default: the file's)" },
+  d3: {
+    type: "string",
+    value: "FILE",
+    help: "submit: a .d3 deck run with properties after the SCF",
+  },
+  after: { type: "string", value: "PK[,PK]", help: "submit: jobs that must complete first" },
+  lines: { type: "string", short: "n", value: "N", help: "log: how many lines (default 40)" },
+  follow: { type: "boolean", short: "f", help: "log: follow the output until the job ends" },
   "dry-run": { type: "boolean", help: "service: print the unit file instead of installing it" },
 } as const satisfies Record<string, FlagSpec>;
 

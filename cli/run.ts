@@ -8,6 +8,13 @@ import { ClientError, ServerError } from "../client/errors.ts";
 import { parseArgv } from "./argv.ts";
 import { callCommand } from "./commands/call.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { cancelCommand } from "./commands/cancel.ts";
+import { clustersCommand } from "./commands/clusters.ts";
+import { completionsCommand } from "./commands/completions.ts";
+import { jobCommand } from "./commands/job.ts";
+import { jobsCommand } from "./commands/jobs.ts";
+import { logCommand } from "./commands/log.ts";
+import { submitCommand } from "./commands/submit.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serviceCommand } from "./commands/service.ts";
 import { startCommand } from "./commands/start.ts";
@@ -39,10 +46,17 @@ const COMMANDS: readonly Command[] = [
   stopCommand,
   statusCommand,
   callCommand,
+  jobsCommand,
+  jobCommand,
+  submitCommand,
+  logCommand,
+  cancelCommand,
+  clustersCommand,
   watchCommand,
   doctorCommand,
   serviceCommand,
   versionCommand,
+  completionsCommand(() => COMMANDS),
   helpCommand,
 ];
 
