@@ -2,7 +2,7 @@ import { join, resolveSocketPath } from "../../common/paths.ts";
 import { selfCommand } from "../../client/mod.ts";
 import { type Command, type CommandContext, stringFlag } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
-import { printNotice, printText } from "../output.ts";
+import { printJson, printNotice, printText } from "../output.ts";
 
 const UNIT_NAME = "crystalmath-server.service";
 const AGENT_LABEL = "org.crystalmath.server";
@@ -37,10 +37,20 @@ export function xmlEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-/** The unit (Linux) or agent (macOS) file: its path, its text and how to activate it. */
-export function serviceFile(
-  ctx: CommandContext,
-): { path: string; text: string; activate: string[][] } {
+/** The unit (Linux) or agent (macOS) file, its text, and the commands that manage it. */
+export interface ServiceFile {
+  path: string;
+  text: string;
+  /** Starts it now and at every login. */
+  activate: string[][];
+  /** Stops it and keeps it from starting again. */
+  deactivate: string[][];
+  /** Exits 0 while it runs. */
+  status: string[];
+}
+
+/** The unit (Linux) or agent (macOS) file: its path, its text and how to manage it. */
+export function serviceFile(ctx: CommandContext): ServiceFile {
   const { facts, flags } = ctx;
   const home = facts.env.HOME;
   if (!home) throw new UsageError("Cannot install a service: HOME is not set");
@@ -71,7 +81,13 @@ ${argv.map((a) => `    <string>${xmlEscape(a)}</string>`).join("\n")}
 </plist>
 `;
     const uid = String(Deno.uid() ?? "");
-    return { path, text, activate: [["launchctl", "bootstrap", `gui/${uid}`, path]] };
+    return {
+      path,
+      text,
+      activate: [["launchctl", "bootstrap", `gui/${uid}`, path]],
+      deactivate: [["launchctl", "bootout", `gui/${uid}/${AGENT_LABEL}`]],
+      status: ["launchctl", "print", `gui/${uid}/${AGENT_LABEL}`],
+    };
   }
   const configHome = facts.env.XDG_CONFIG_HOME?.startsWith("/")
     ? facts.env.XDG_CONFIG_HOME
@@ -90,64 +106,106 @@ WantedBy=default.target
   return {
     path,
     text,
-    activate: [["systemctl", "--user", "daemon-reload"], [
-      "systemctl",
-      "--user",
-      "enable",
-      "--now",
-      UNIT_NAME,
-    ]],
+    activate: [
+      ["systemctl", "--user", "daemon-reload"],
+      ["systemctl", "--user", "enable", "--now", UNIT_NAME],
+    ],
+    deactivate: [["systemctl", "--user", "disable", "--now", UNIT_NAME]],
+    status: ["systemctl", "--user", "is-active", "--quiet", UNIT_NAME],
   };
 }
 
-/** `service install|uninstall`: a systemd user unit on Linux, a launchd agent on macOS. */
+/** Runs a service manager command; false when it fails or is not there. */
+async function manage(argv: readonly string[]): Promise<boolean> {
+  const [cmd, ...rest] = argv;
+  try {
+    return (await new Deno.Command(cmd!, { args: rest, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false; // The service manager is not installed or not reachable.
+  }
+}
+
+/** Runs each command in turn; returns the first that failed, or undefined. */
+async function manageAll(steps: readonly string[][]): Promise<string[] | undefined> {
+  for (const argv of steps) if (!(await manage(argv))) return [...argv];
+  return undefined;
+}
+
+/** `service install|uninstall|status`: a systemd user unit on Linux, a launchd agent on macOS. */
 export const serviceCommand: Command = {
   name: "service",
-  summary: "Install or remove the systemd user unit (Linux) or launchd agent (macOS)",
-  usage: "service install [--socket PATH] [--db PATH] [--dry-run]\n  service uninstall",
-  flags: ["socket", "db", "db-path", "dry-run"],
+  summary: "Install, remove or check the systemd user unit (Linux) or launchd agent (macOS)",
+  usage:
+    "service install [--socket PATH] [--db PATH] [--dry-run]\n  service uninstall [--dry-run]" +
+    "\n  service status [--json]",
+  flags: ["socket", "db", "db-path", "dry-run", "json"],
   async run(ctx) {
     const [action] = ctx.args;
-    if (action !== "install" && action !== "uninstall") {
+    if (action !== "install" && action !== "uninstall" && action !== "status") {
       throw new UsageError(
-        `Unknown service action "${action ?? ""}": expected install or uninstall`,
+        `Unknown service action "${action ?? ""}": expected install, uninstall or status`,
       );
     }
     const file = serviceFile(ctx);
-    const shown = file.activate.map((argv) => argv.join(" ")).join(" && ");
+    const shown = (steps: readonly string[][]) => steps.map((argv) => argv.join(" ")).join(" && ");
+    const isInstalled = await Deno.readTextFile(file.path).then((t) => t, () => undefined);
+    if (action === "status") {
+      const isActive = isInstalled !== undefined && await manage(file.status);
+      const isCurrent = isInstalled === file.text;
+      if (ctx.flags.json) {
+        printJson({
+          installed: isInstalled !== undefined,
+          current: isCurrent,
+          active: isActive,
+          path: file.path,
+        }, {
+          compact: true,
+        });
+      } else {
+        printText(
+          isInstalled === undefined
+            ? `Not installed (${file.path}): run "crystalmath-server service install"`
+            : `Installed at ${file.path}${
+              isCurrent ? "" : " (differs from what install would write now)"
+            }; ` +
+              (isActive ? "running" : `not running: ${shown(file.activate)}`),
+        );
+      }
+      return isInstalled !== undefined && isActive ? EXIT_CODES.ok : EXIT_CODES.unreachable;
+    }
     if (action === "uninstall") {
+      if (ctx.flags["dry-run"]) {
+        printText(`Would run: ${shown(file.deactivate)}, then remove ${file.path}`);
+        return EXIT_CODES.ok;
+      }
+      if (isInstalled !== undefined) await manageAll(file.deactivate);
       try {
         await Deno.remove(file.path);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
-      printText(`Removed ${file.path}. Stop a running agent with "crystalmath-server stop".`);
+      printText(`Removed ${file.path}`);
       return EXIT_CODES.ok;
     }
     if (ctx.flags["dry-run"]) {
       printText(`# ${file.path}\n${file.text}`);
       return EXIT_CODES.ok;
     }
-    await Deno.mkdir(file.path.slice(0, file.path.lastIndexOf("/")), { recursive: true });
-    const temp = `${file.path}.tmp`;
-    await Deno.writeTextFile(temp, file.text, { mode: 0o644 });
-    await Deno.rename(temp, file.path);
-    printText(`Wrote ${file.path}`);
-    for (const argv of file.activate) {
-      const [cmd, ...rest] = argv;
-      let ok = false;
-      try {
-        ok = (await new Deno.Command(cmd!, { args: rest, stdout: "null", stderr: "null" }).output())
-          .success;
-      } catch {
-        ok = false; // The service manager is not installed or not reachable; say how to finish.
-      }
-      if (!ok) {
-        printNotice(`Could not run "${argv.join(" ")}": activate it yourself with: ${shown}`);
-        return EXIT_CODES.ok;
-      }
-    }
-    printText(`Activated: ${shown}`);
+    if (isInstalled !== file.text) {
+      // Idempotent: an unchanged file is left as it is.
+      await Deno.mkdir(file.path.slice(0, file.path.lastIndexOf("/")), { recursive: true });
+      const temp = `${file.path}.tmp`;
+      await Deno.writeTextFile(temp, file.text, { mode: 0o644 });
+      await Deno.rename(temp, file.path);
+      printText(`Wrote ${file.path}`);
+    } else printText(`${file.path} is already current`);
+    const failed = await manageAll(file.activate);
+    if (failed) {
+      printNotice(
+        `Could not run "${failed.join(" ")}": activate it yourself with: ${shown(file.activate)}`,
+      );
+    } else printText(`Activated: ${shown(file.activate)}`);
     return EXIT_CODES.ok;
   },
 };

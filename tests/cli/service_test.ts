@@ -34,3 +34,46 @@ Deno.test("service install --dry-run escapes a hostile socket path and refuses a
   assert.match(broken.stderr, /holds a control character/);
   assert.ok(!broken.stdout.includes("ExecStartPre"));
 });
+
+Deno.test({
+  name:
+    "service install writes a unit that systemd-analyze verify accepts, even for a hostile path",
+  ignore: !(await Deno.stat("/usr/bin/systemd-analyze").then(() => true, () => false)),
+  async fn() {
+    await using box = await makeSandbox();
+    const socket = `${box.dir}/$HOME 50% "q" dir/s.sock`;
+    const dry = await runCli(["service", "install", "--dry-run", "--socket", socket], {
+      env: box.env,
+    });
+    assert.equal(dry.code, 0, dry.stderr);
+    const unit = `${box.dir}/crystalmath-server.service`;
+    await Deno.writeTextFile(unit, dry.stdout.split("\n").slice(1).join("\n"));
+    const verified = await new Deno.Command("systemd-analyze", {
+      args: ["verify", unit],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const said = new TextDecoder().decode(verified.stderr);
+    assert.ok(verified.success, said);
+    assert.ok(!/Ignoring|Invalid|bad/i.test(said), said);
+  },
+});
+
+Deno.test("service install is idempotent, status reports it, and uninstall removes it", async () => {
+  await using box = await makeSandbox();
+  const service = (...args: string[]) =>
+    runCli(["service", ...args, "--socket", box.socket], { env: box.env });
+  const first = await service("install");
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^Wrote .*crystalmath-server\.service$/m);
+  const again = await service("install");
+  assert.match(again.stdout, /is already current/);
+  const status = await service("status", "--json");
+  const report = JSON.parse(status.stdout);
+  assert.deepEqual([report.installed, report.current], [true, true]);
+  const removed = await service("uninstall");
+  assert.equal(removed.code, 0);
+  const after = JSON.parse((await service("status", "--json")).stdout);
+  assert.equal(after.installed, false);
+  assert.equal((await service("status")).code, 3);
+});
