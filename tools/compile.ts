@@ -15,7 +15,7 @@ import { printNotice, printText } from "../cli/output.ts";
 import { PERMISSION_SET, V8_FLAGS } from "../client/auto_start.ts";
 
 /** The targets we ship, with their short aliases. */
-const TARGETS = {
+export const TARGETS = {
   "x86_64-unknown-linux-gnu": "linux-x64",
   "aarch64-unknown-linux-gnu": "linux-arm64",
   "x86_64-apple-darwin": "macos-x64",
