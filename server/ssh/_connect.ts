@@ -4,7 +4,6 @@
  *
  * @module
  */
-import ssh2 from "ssh2";
 import { SshFailedError } from "../errors.ts";
 import { createSemaphore } from "./_channels.ts";
 import {
@@ -24,9 +23,8 @@ import {
   knownKeyTypes,
 } from "./known_hosts.ts";
 import { loadPrivateKey } from "./keys.ts";
+import { loadSsh2 } from "./_ssh2.ts";
 import type { HostKeyInfo, SshTarget } from "./pool.ts";
-
-const SSH2: { Client: new () => Client } = ssh2;
 
 /** sshd's MaxSessions defaults to 10 channels per connection; stay below it. */
 const MAX_CHANNELS = 8;
@@ -66,8 +64,10 @@ export interface ConnectContext {
 }
 
 /** An ssh2 Client with its lifecycle events as promises. */
-function newClient(): { client: Client; closed: Promise<void>; dropped: AbortController } {
-  const client = new SSH2.Client();
+async function newClient(): Promise<
+  { client: Client; closed: Promise<void>; dropped: AbortController }
+> {
+  const client = new (await loadSsh2()).Client();
   const dropped = new AbortController();
   let lastError: unknown = null;
   client.on("error", (error) => void (lastError = error));
@@ -128,7 +128,7 @@ async function handshake(
 ): Promise<Omit<Connection, "jump">> {
   const knownText = await knownHostsText(context, endpoint);
   const auth = o.mode === "connect" ? await authMethods(context, endpoint) : [];
-  const { client, closed, dropped } = newClient();
+  const { client, closed, dropped } = await newClient();
   let presented: PresentedKey | null = null;
   let negotiated: Negotiated | null = null;
   client.on("handshake", (algorithms) => void (negotiated = algorithms));

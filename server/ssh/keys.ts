@@ -4,7 +4,7 @@
  *
  * @module
  */
-import ssh2 from "ssh2";
+import { loadSsh2 } from "./_ssh2.ts";
 import { SshFailedError } from "../errors.ts";
 
 /** ssh2's parsed key, as far as it is used here (the package ships no types). */
@@ -13,7 +13,6 @@ interface ParsedKey {
   isPrivateKey(): boolean;
   sign(data: Uint8Array): Uint8Array | Error;
 }
-const SSH2_UTILS: { parseKey(data: string): ParsedKey | ParsedKey[] | Error } = ssh2.utils;
 
 /** A private key that ssh2 can sign with. */
 export interface LoadedKey {
@@ -74,8 +73,11 @@ async function readKeyText(path: string): Promise<string> {
 }
 
 /** Checks private key text and returns its type; throws SshFailedError saying what to do when ssh2 cannot use it. */
-export function checkPrivateKey(path: string, text: string): string {
-  const parsed = SSH2_UTILS.parseKey(text);
+export async function checkPrivateKey(path: string, text: string): Promise<string> {
+  const utils = (await loadSsh2()).utils as {
+    parseKey(data: string): ParsedKey | ParsedKey[] | Error;
+  };
+  const parsed = utils.parseKey(text);
   if (parsed instanceof Error) {
     // ssh2 says "Encrypted private OpenSSH key detected, but no passphrase given" (or the PEM form).
     if (/encrypted|passphrase/i.test(parsed.message) || text.includes(ENCRYPTED_PKCS8)) {
@@ -126,6 +128,6 @@ export function checkPrivateKey(path: string, text: string): string {
 /** Reads and checks a private key file for ssh2; throws SshFailedError with advice for missing, encrypted or unusable keys. */
 export async function loadPrivateKey(path: string): Promise<LoadedKey> {
   const text = await readKeyText(path);
-  const type = checkPrivateKey(path, text);
+  const type = await checkPrivateKey(path, text);
   return { path, type, text };
 }

@@ -40,3 +40,9 @@ Deno.test("main.ts loads no server code, npm package or Node module until serve 
   );
   assert.deepEqual(offending, []);
 });
+
+Deno.test("the daemon loads ssh2 only when it first talks to a cluster", async () => {
+  const graph = [...await staticGraph("server/mod.ts")];
+  assert.ok(graph.some((s) => s.endsWith("/server/daemon.ts")), "the graph walk found the daemon");
+  assert.deepEqual(graph.filter((s) => s.startsWith("npm:ssh2")), []);
+});
