@@ -19,6 +19,7 @@ import { benchJobs } from "./jobs_bench.ts";
 import { benchSlurm } from "./slurm_bench.ts";
 import { benchPush } from "./push_bench.ts";
 import { benchFlood } from "./flood_bench.ts";
+import { benchStartup } from "./startup_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -128,6 +129,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   slurm: benchSlurm,
   push: benchPush,
   flood: benchFlood,
+  startup: benchStartup,
 };
 
 async function main(): Promise<void> {
