@@ -58,11 +58,14 @@ export class Database {
       throw new DatabaseError(`Cannot open database "${path}": ${messageOf(cause)}`, { cause });
     }
     try {
-      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Opening runs before any request is served: it may wait for a lock as long as a write
+      // may, in one go. Serving, each statement waits BUSY_TIMEOUT_MS and `write` retries.
+      db.exec(`PRAGMA busy_timeout = ${DEFAULT_BUSY_BUDGET_MS}`);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = ON");
       migrate(db, path, migrations);
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     } catch (cause) {
       db.close();
       if (cause instanceof DatabaseError) throw cause;

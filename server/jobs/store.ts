@@ -232,11 +232,19 @@ export class JobStore extends EventTarget {
     return jobEventBounds(this.#db);
   }
 
-  /** Forgets events past the retention. */
+  /**
+   * Forgets events past the retention. Housekeeping: when the database cannot be written now, it
+   * is skipped and done at the next pass.
+   */
   prune(): number {
     this.#sincePrune = 0;
     const before = new Date(this.#clock.now().getTime() - this.#retention.days * 86_400_000);
-    return pruneJobEvents(this.#db, { before: before.toISOString(), keep: this.#retention.keep });
+    try {
+      return pruneJobEvents(this.#db, { before: before.toISOString(), keep: this.#retention.keep });
+    } catch (error) {
+      this.#log.warn("Cannot prune job events now", { error });
+      return 0;
+    }
   }
 
   #event(
