@@ -37,22 +37,37 @@ export interface JobView {
   [key: string]: unknown;
 }
 
+/** Polls `read` until `isDone` says so; throws after `ms`, showing the last value. */
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  isDone: (value: T) => boolean,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (isDone(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls jobs.get until the job is in one of `states`; throws after `ms`. */
-export async function waitForJob(
+export function waitForJob(
   client: SocketClient,
   pk: number,
   states: readonly string[],
   ms = 30_000,
 ): Promise<JobView> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const job = await client.request("jobs.get", { pk }) as JobView;
-    if (states.includes(job.state)) return job;
-    if (Date.now() > deadline) {
-      throw new Error(`Job ${pk} is ${job.state}, not ${states.join("/")}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitFor(
+    `job ${pk} to be ${states.join("/")}`,
+    () => client.request("jobs.get", { pk }) as Promise<JobView>,
+    (job) => states.includes(job.state),
+    ms,
+  );
 }
 
 /** The states a job never leaves. */

@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
 import { clusterTest, type TestCluster } from "../_cluster.ts";
+import { waitFor } from "../_jobs.ts";
 import { makeSandbox, type Sandbox, startDaemon } from "../_harness.ts";
 
 const FAKE = new URL("../fixtures/fake_crystal/", import.meta.url).pathname;
@@ -21,23 +22,6 @@ interface Job {
   pk: number;
   state: string;
   [key: string]: unknown;
-}
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  isDone: (value: T) => boolean,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Submits a stand-in CRYSTAL job, whose behaviour the title picks, to a cluster. */

@@ -9,6 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { SocketClient } from "../../client/socket_client.ts";
 import { clusterTest, type TestCluster } from "../_cluster.ts";
 import { exec } from "../_cluster_processes.ts";
+import { waitFor } from "../_jobs.ts";
 import { makeSandbox, type Sandbox, startDaemon } from "../_harness.ts";
 
 const FAKE = new URL("../fixtures/fake_crystal/", import.meta.url).pathname;
@@ -32,23 +33,6 @@ interface Job {
   state_reason: string | null;
   remote_dir: string | null;
   [key: string]: unknown;
-}
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  isDone: (value: T) => boolean,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function getJob(client: SocketClient, pk: number): Promise<Job> {

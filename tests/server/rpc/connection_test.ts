@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createFrameDecoder, encodeFrame } from "../../../common/framing.ts";
 import { serveConnection } from "../../../server/rpc/connection.ts";
+import type { Dispatcher } from "../../../server/rpc/dispatch.ts";
 import { SILENT_LOGGER } from "../../../server/log.ts";
 import { fakeDispatcher } from "./_fake_methods.ts";
 
@@ -40,7 +41,9 @@ function channel() {
 }
 
 /** An in-memory connection: what the test writes, the server reads, and the reverse. */
-function pair(options: { stallTimeoutMs?: number } = {}) {
+function pair(
+  options: { stallTimeoutMs?: number; dispatcher?: Dispatcher; maxInFlight?: number } = {},
+) {
   const toServer = channel();
   const toClient = channel();
   const served = serveConnection({
@@ -54,9 +57,10 @@ function pair(options: { stallTimeoutMs?: number } = {}) {
       toServer.end();
     },
   }, {
-    dispatcher: fakeDispatcher(),
+    dispatcher: options.dispatcher ?? fakeDispatcher(),
     log: SILENT_LOGGER,
     stallTimeoutMs: options.stallTimeoutMs ?? 10_000,
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
   });
   const decoder = createFrameDecoder();
   const queue: unknown[] = [];
@@ -213,19 +217,8 @@ Deno.test("serveConnection() still answers after the client half-closes", async 
 Deno.test("serveConnection() stops reading from a connection at its cap of requests in flight", async () => {
   let active = 0;
   let most = 0;
-  const toServer = channel();
-  const toClient = channel();
-  const served = serveConnection({
-    read: (buffer) => toServer.read(buffer),
-    write: (data) => {
-      toClient.push(data);
-      return Promise.resolve(data.length);
-    },
-    close: () => {
-      toClient.end();
-      toServer.end();
-    },
-  }, {
+  const c = pair({
+    maxInFlight: 8,
     dispatcher: {
       async handle(message) {
         active++;
@@ -235,23 +228,12 @@ Deno.test("serveConnection() stops reading from a connection at its cap of reque
         return { jsonrpc: "2.0", id: (message as { id: number }).id, result: {} };
       },
     },
-    log: SILENT_LOGGER,
-    stallTimeoutMs: 10_000,
-    maxInFlight: 8,
   });
-  for (let id = 0; id < 100; id++) {
-    toServer.push(encodeFrame(JSON.stringify({ jsonrpc: "2.0", id, method: "x" })));
-  }
-  toServer.end();
-  const decoder = createFrameDecoder();
-  const buffer = new Uint8Array(65536);
+  for (let id = 0; id < 100; id++) await c.send({ jsonrpc: "2.0", id, method: "x" });
+  c.close();
   let answered = 0;
-  for (;;) {
-    const n = await toClient.read(buffer);
-    if (n === null) break;
-    answered += decoder.push(buffer.slice(0, n)).length;
-  }
-  await served;
+  while (await c.next() !== undefined) answered++;
+  await c.served;
   assert.equal(answered, 100, "every request is answered");
   assert.ok(most <= 8, `at most 8 in flight at once, saw ${most}`);
 });
