@@ -20,6 +20,7 @@ import { benchSlurm } from "./slurm_bench.ts";
 import { benchPush } from "./push_bench.ts";
 import { benchFlood } from "./flood_bench.ts";
 import { benchStartup } from "./startup_bench.ts";
+import { benchNative } from "./native_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -130,6 +131,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   push: benchPush,
   flood: benchFlood,
   startup: benchStartup,
+  native: benchNative,
 };
 
 async function main(): Promise<void> {
