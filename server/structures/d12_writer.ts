@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { wrapFractional } from "./structure.ts";
 
 /** A crystal system, as moyo and the International Tables name it. */
 export type CrystalSystem =
@@ -79,12 +80,6 @@ export function minimalParameters(system: CrystalSystem, cell: CellParameters): 
   }
 }
 
-/** Wraps a fractional coordinate into [0, 1), with values a rounding away from 1 written as 0. */
-function wrap(x: number): number {
-  const w = x - Math.floor(x);
-  return w > 1 - 1e-10 ? 0 : w;
-}
-
 /** The geometry block's lines, up to (not including) its end. */
 export function geometryLines(geometry: GeometrySpec): string[] {
   const { space_group: group } = geometry;
@@ -99,7 +94,7 @@ export function geometryLines(geometry: GeometrySpec): string[] {
     minimalParameters(geometry.crystal_system, geometry.lattice).map(deckNumber).join(" "),
     String(geometry.atoms.length),
     ...geometry.atoms.map((atom) =>
-      [String(atom.atomic_number), ...atom.frac.map((x) => deckNumber(wrap(x)))].join(" ")
+      [String(atom.atomic_number), ...wrapFractional(atom.frac).map(deckNumber)].join(" ")
     ),
   ];
 }

@@ -7,7 +7,11 @@
  */
 
 /** A 3×3 matrix whose rows are the lattice vectors a, b, c, in Å. */
-export type Lattice = [[number, number, number], [number, number, number], [number, number, number]];
+export type Lattice = [
+  [number, number, number],
+  [number, number, number],
+  [number, number, number],
+];
 
 /** One site of the cell. */
 export interface Site {
@@ -41,4 +45,52 @@ export interface Structure {
   problems: StructureProblem[];
   /** Things worth telling the user that do not stop anything. */
   warnings: string[];
+}
+
+/** A point or vector in three dimensions. */
+export type Vec3 = [number, number, number];
+
+/** Wraps fractional coordinates into [0, 1); a value a rounding error below 1 becomes 0. */
+export function wrapFractional(frac: readonly number[]): Vec3 {
+  const wrap = (x: number) => {
+    const w = x - Math.floor(x);
+    return w > 1 - 1e-12 ? 0 : w;
+  };
+  return [wrap(frac[0]!), wrap(frac[1]!), wrap(frac[2]!)];
+}
+
+/** Cartesian coordinates (Å) of fractional ones: cart = frac · L, rows of L being a, b, c. */
+export function cartesianFromFractional(lattice: Lattice, frac: readonly number[]): Vec3 {
+  const [a, b, c] = lattice;
+  const [u, v, w] = [frac[0]!, frac[1]!, frac[2]!];
+  return [0, 1, 2].map((k) => u * a[k]! + v * b[k]! + w * c[k]!) as Vec3;
+}
+
+/** The signed volume a · (b × c) of the cell, in Å³ (negative for a left-handed cell). */
+export function latticeDeterminant(lattice: Lattice): number {
+  const [[a0, a1, a2], [b0, b1, b2], [c0, c1, c2]] = lattice;
+  return a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0);
+}
+
+/**
+ * Fractional coordinates of a Cartesian point (Å): frac = cart · L⁻¹. Not wrapped.
+ *
+ * @throws {RangeError} when the lattice vectors are coplanar.
+ */
+export function fractionalFromCartesian(lattice: Lattice, cart: readonly number[]): Vec3 {
+  const det = latticeDeterminant(lattice);
+  if (!(Math.abs(det) > 1e-8)) {
+    throw new RangeError(
+      "Cannot convert to fractional coordinates: the lattice vectors are coplanar",
+    );
+  }
+  const [[a0, a1, a2], [b0, b1, b2], [c0, c1, c2]] = lattice;
+  // Columns of L⁻¹ are (b × c, c × a, a × b) / det; frac_i = cart · column_i.
+  const columns = [
+    [b1 * c2 - b2 * c1, b2 * c0 - b0 * c2, b0 * c1 - b1 * c0],
+    [c1 * a2 - c2 * a1, c2 * a0 - c0 * a2, c0 * a1 - c1 * a0],
+    [a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0],
+  ];
+  const [x, y, z] = [cart[0]!, cart[1]!, cart[2]!];
+  return columns.map((col) => (x * col[0]! + y * col[1]! + z * col[2]!) / det) as Vec3;
 }
