@@ -25,6 +25,7 @@ import {
   toNumber,
   trailingInteger,
 } from "./_output_markers.ts";
+import type { CellParameters } from "../model/cell.ts";
 import { createGapTracker, createScfTracker, createTimingTracker } from "./_output_trackers.ts";
 
 /** Hartree to electronvolt (CODATA 2018; the domain brief rounds it to 27.211386). */
@@ -53,16 +54,6 @@ export interface ScfSummary {
   max_cycles: number | null;
   /** ETOT(AU) of each printed cycle of that SCF, the last 1000 at most. */
   energies: number[];
-}
-
-/** Primitive cell parameters in Angstrom and degrees. */
-export interface CellParameters {
-  a: number;
-  b: number;
-  c: number;
-  alpha: number;
-  beta: number;
-  gamma: number;
 }
 
 /** An atom of the asymmetric unit: the first `dimensionality` coordinates are fractional, the rest Angstrom. */

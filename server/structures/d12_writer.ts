@@ -8,26 +8,8 @@
  * @module
  */
 import { wrapFractional } from "./structure.ts";
-
-/** A crystal system, as moyo and the International Tables name it. */
-export type CrystalSystem =
-  | "triclinic"
-  | "monoclinic"
-  | "orthorhombic"
-  | "tetragonal"
-  | "trigonal"
-  | "hexagonal"
-  | "cubic";
-
-/** Cell parameters in Å and degrees. */
-export interface CellParameters {
-  a: number;
-  b: number;
-  c: number;
-  alpha: number;
-  beta: number;
-  gamma: number;
-}
+import type { CrystalSystem } from "./symmetry.ts";
+import type { CellParameters } from "../model/cell.ts";
 
 /** What the geometry block needs: the group, the conventional cell and the asymmetric unit. */
 export interface GeometrySpec {

@@ -13,6 +13,7 @@
  * @module
  */
 import { atomicNumber, ELEMENTS } from "./elements.ts";
+import type { CellParameters } from "../model/cell.ts";
 import type { Lattice, Structure } from "./structure.ts";
 import { loadMoyo, type Moyo } from "./_moyo.ts";
 
@@ -38,14 +39,7 @@ export type CrystalSystem =
   | "cubic";
 
 /** Cell lengths (Å) and angles (degrees). */
-export interface LatticeParameters {
-  a: number;
-  b: number;
-  c: number;
-  alpha: number;
-  beta: number;
-  gamma: number;
-}
+export type LatticeParameters = CellParameters;
 
 /** One site of a cell, by element. */
 export interface CellSite {
