@@ -1,0 +1,188 @@
+/**
+ * From a structure to a complete `.d12`: refuse what CRYSTAL cannot take, find the symmetry,
+ * write the CRYSTAL geometry with one atom per orbit, check that it rebuilds the structure, and
+ * fall back to P1 with all atoms (and a warning saying why) when symmetry cannot be found or the
+ * check fails. The deck is never one that means something else than the structure.
+ *
+ * @module
+ */
+import { CrystalInputInvalidError } from "../errors.ts";
+import { uncovered } from "./basis_sets.ts";
+import { type GeometrySpec, shrinkFor, writeD12 } from "./d12_writer.ts";
+import { atomicNumber, ELEMENTS } from "./elements.ts";
+import { roundTripProblem } from "./round_trip.ts";
+import type { Structure } from "./structure.ts";
+import {
+  analyzeSymmetry,
+  DEFAULT_SYMPREC,
+  operationsOf,
+  SymmetryError,
+  type SymmetryResult,
+} from "./symmetry.ts";
+
+/** What the deck should say, beyond the structure. */
+export interface DeckOptions {
+  title?: string | undefined;
+  /** A DFT functional keyword; "HF" for Hartree–Fock. Default PBE. */
+  functional?: string | undefined;
+  /** A basis-set library name. Default POB-TZVP-REV2. */
+  basis_set?: string | undefined;
+  /** SHRINK IS ISP; default from the cell (shrinkFor). */
+  shrink?: [number, number] | undefined;
+  optimize?: boolean | undefined;
+  opt_type?: "FULLOPTG" | "ATOMONLY" | "CELLONLY" | undefined;
+  /** Symmetry tolerance in Å (default 1e-3). */
+  symprec?: number | undefined;
+}
+
+/** A generated deck and what was found on the way. */
+export interface GeneratedDeck {
+  d12: string;
+  space_group: { number: number; symbol: string; hall_number: number | null };
+  crystal_system: SymmetryResult["crystal_system"];
+  lattice: SymmetryResult["lattice"];
+  asymmetric_unit: {
+    element: string;
+    atomic_number: number;
+    frac: number[];
+    wyckoff: string | null;
+  }[];
+  symprec: number;
+  warnings: string[];
+}
+
+/** Parameters of the cell the rows of `lattice` span. */
+function parametersOf(lattice: Structure["lattice"]): SymmetryResult["lattice"] {
+  const length = (v: readonly number[]) => Math.hypot(v[0]!, v[1]!, v[2]!);
+  const angle = (u: readonly number[], v: readonly number[]) =>
+    (Math.acos((u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!) / (length(u) * length(v))) * 180) /
+    Math.PI;
+  const [a, b, c] = lattice;
+  return {
+    a: length(a),
+    b: length(b),
+    c: length(c),
+    alpha: angle(b, c),
+    beta: angle(a, c),
+    gamma: angle(a, b),
+  };
+}
+
+/** Refuses a structure CRYSTAL cannot take as it is, naming why. */
+function checkUsable(structure: Structure): void {
+  const why: Record<string, string> = {
+    disorder: "it has disordered or partially occupied sites",
+    implicit_atoms: "it has implicit atoms (OPTIMADE implicit_atoms)",
+    assemblies: "it has alternative assemblies (OPTIMADE assemblies)",
+    not_3d: "it is not periodic in 3 dimensions (SLAB, POLYMER and MOLECULE are not supported yet)",
+  };
+  const first = structure.problems[0];
+  if (first !== undefined) {
+    throw new CrystalInputInvalidError(`Cannot write a CRYSTAL deck: ${why[first] ?? first}`, {
+      data: { reason: "unsupported_structure", problems: structure.problems },
+    });
+  }
+  if (structure.sites.length === 0) {
+    throw new CrystalInputInvalidError("Cannot write a CRYSTAL deck: the structure has no sites");
+  }
+}
+
+/** The P1 geometry: the cell as given, every atom. */
+function p1Geometry(structure: Structure): GeometrySpec {
+  return {
+    space_group: 1,
+    crystal_system: "triclinic",
+    lattice: parametersOf(structure.lattice),
+    atoms: structure.sites.map((s) => ({ atomic_number: atomicNumber(s.element)!, frac: s.frac })),
+  };
+}
+
+/** Writes the deck for `structure`. @throws {CrystalInputInvalidError} naming the problem */
+export async function generateDeck(
+  structure: Structure,
+  options: DeckOptions = {},
+): Promise<GeneratedDeck> {
+  checkUsable(structure);
+  const basis = (options.basis_set ?? "POB-TZVP-REV2").toUpperCase();
+  const missing = uncovered(basis, structure.sites.map((s) => atomicNumber(s.element) ?? 0));
+  if (missing !== undefined && missing.length > 0) {
+    throw new CrystalInputInvalidError(
+      `Cannot use basis set ${basis}: it does not cover ${
+        missing.map((z) => ELEMENTS[z - 1]).join(", ")
+      }`,
+      { data: { reason: "basis_set_coverage", elements: missing.map((z) => ELEMENTS[z - 1]) } },
+    );
+  }
+  const warnings = [...structure.warnings];
+  if (missing === undefined) {
+    warnings.push(`basis set ${basis} is not in the coverage table: check that CRYSTAL has it`);
+  }
+  const symprec = options.symprec ?? DEFAULT_SYMPREC;
+  let symmetry: SymmetryResult | undefined;
+  try {
+    symmetry = await analyzeSymmetry(structure, { symprec });
+    const problem = roundTripProblem(
+      symmetry.asymmetric_unit,
+      symmetry.conventional,
+      {
+        operations: await operationsOf(symmetry.hall_number),
+        tolerance: Math.max(symmetry.symprec, 1e-3) * 10,
+      },
+    );
+    if (problem !== null) {
+      warnings.push(
+        `written in P1 with every atom: the symmetric geometry did not rebuild the structure (${problem})`,
+      );
+      symmetry = undefined;
+    }
+  } catch (error) {
+    if (!(error instanceof SymmetryError)) throw error;
+    // Atoms on top of each other are no structure at all: P1 would not make it one.
+    if (/two atoms on one site/.test(error.message)) {
+      throw new CrystalInputInvalidError(`Cannot write a CRYSTAL deck: ${error.message}`, {
+        data: { reason: "overlapping_atoms" },
+        cause: error,
+      });
+    }
+    warnings.push(`written in P1 with every atom: no symmetry was found (${error.message})`);
+  }
+  const geometry: GeometrySpec = symmetry === undefined ? p1Geometry(structure) : {
+    space_group: symmetry.number,
+    crystal_system: symmetry.crystal_system,
+    lattice: symmetry.lattice,
+    atoms: symmetry.asymmetric_unit.map((s) => ({ atomic_number: s.atomic_number, frac: s.frac })),
+  };
+  const functional = options.functional ?? "PBE";
+  const d12 = writeD12({
+    title: options.title ?? structure.title ?? "crystalmath",
+    geometry,
+    basis,
+    functional: functional.toUpperCase() === "HF" ? null : functional,
+    shrink: options.shrink ?? shrinkFor(geometry.lattice),
+    toldee: options.optimize ? 8 : 7,
+    optimize: options.optimize ? { type: options.opt_type ?? "FULLOPTG" } : undefined,
+  });
+  return {
+    d12,
+    space_group: symmetry === undefined
+      ? { number: 1, symbol: "P 1", hall_number: null }
+      : { number: symmetry.number, symbol: symmetry.symbol, hall_number: symmetry.hall_number },
+    crystal_system: geometry.crystal_system,
+    lattice: geometry.lattice,
+    asymmetric_unit: symmetry === undefined
+      ? structure.sites.map((s) => ({
+        element: s.element,
+        atomic_number: atomicNumber(s.element)!,
+        frac: [...s.frac],
+        wyckoff: null,
+      }))
+      : symmetry.asymmetric_unit.map((s) => ({
+        element: s.element,
+        atomic_number: s.atomic_number,
+        frac: [...s.frac],
+        wyckoff: s.wyckoff,
+      })),
+    symprec: symmetry?.symprec ?? symprec,
+    warnings,
+  };
+}

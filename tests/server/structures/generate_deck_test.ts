@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { parseDeck } from "../../../server/crystal/deck.ts";
+import { CrystalInputInvalidError } from "../../../server/errors.ts";
+import { generateDeck } from "../../../server/structures/generate_deck.ts";
+import {
+  expand,
+  periodicDistance,
+  roundTripProblem,
+} from "../../../server/structures/round_trip.ts";
+import type { Lattice, Structure } from "../../../server/structures/structure.ts";
+import { operationsOf } from "../../../server/structures/symmetry.ts";
+
+const A = 4.21;
+const CUBIC: Lattice = [[A, 0, 0], [0, A, 0], [0, 0, A]];
+
+function rockSalt(overrides: Partial<Structure> = {}): Structure {
+  const fcc = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]] as [
+    number,
+    number,
+    number,
+  ][];
+  return {
+    lattice: CUBIC,
+    sites: [
+      ...fcc.map((f) => ({ element: "Mg", frac: f, occupancy: 1 })),
+      ...fcc.map((f) => ({
+        element: "O",
+        frac: f.map((x) => (x + 0.5) % 1) as [number, number, number],
+        occupancy: 1,
+      })),
+    ],
+    source: "poscar",
+    title: "MgO",
+    problems: [],
+    warnings: [],
+    ...overrides,
+  };
+}
+
+Deno.test("periodicDistance() measures through periodic images", () => {
+  assert.ok(Math.abs(periodicDistance(CUBIC, [0.01, 0, 0], [0.99, 0, 0]) - 0.02 * A) < 1e-12);
+  assert.ok(
+    Math.abs(periodicDistance(CUBIC, [0.5, 0.5, 0.5], [0, 0, 0]) - (A * Math.sqrt(3)) / 2) < 1e-12,
+  );
+});
+
+Deno.test("expand() with Fm-3m (Hall 523) rebuilds the 8 rock-salt sites from 2, and roundTripProblem() agrees", async () => {
+  const operations = await operationsOf(523);
+  const asym = [{ element: "Mg", frac: [0, 0, 0] }, { element: "O", frac: [0.5, 0.5, 0.5] }];
+  const rebuilt = expand(asym, { operations, lattice: CUBIC, tolerance: 0.01 });
+  assert.equal(rebuilt.length, 8);
+  assert.equal(rebuilt.filter((s) => s.element === "O").length, 4);
+  const cell = { sites: rockSalt().sites, lattice: CUBIC };
+  assert.equal(roundTripProblem(asym, cell, { operations, tolerance: 0.01 }), null);
+  // An O written at the wrong orbit (8c instead of 4b) rebuilds the wrong structure.
+  const wrong = [{ element: "Mg", frac: [0, 0, 0] }, { element: "O", frac: [0.25, 0.25, 0.25] }];
+  assert.match(
+    String(roundTripProblem(wrong, cell, { operations, tolerance: 0.01 })),
+    /make 12 sites, the structure has 8/,
+  );
+});
+
+Deno.test("generateDeck() writes rock salt as Fm-3m with two atoms, and the deck parses", async () => {
+  const deck = await generateDeck(rockSalt(), { basis_set: "POB-TZVP-REV2" });
+  assert.deepEqual([deck.space_group.number, deck.crystal_system], [225, "cubic"]);
+  assert.equal(deck.asymmetric_unit.length, 2);
+  assert.deepEqual(deck.warnings, []);
+  const parsed = parseDeck(deck.d12);
+  if (parsed.geometry.kind !== "CRYSTAL") throw new Error("not CRYSTAL");
+  assert.equal(parsed.geometry.space_group, 225);
+  assert.deepEqual(parsed.geometry.lattice, { a: 4.21 });
+  assert.match(
+    deck.d12,
+    /\nBASISSET\nPOB-TZVP-REV2\nDFT\nPBE\nEND\nSHRINK\n8 16\nTOLDEE\n7\nEND\n$/,
+  );
+});
+
+Deno.test("generateDeck() with optimize puts OPTGEOM in the geometry block and tightens TOLDEE", async () => {
+  const deck = await generateDeck(rockSalt(), {
+    optimize: true,
+    opt_type: "ATOMONLY",
+    functional: "HF",
+  });
+  assert.match(
+    deck.d12,
+    /\n8 0\.5 0\.5 0\.5\nOPTGEOM\nATOMONLY\nENDOPT\nBASISSET\n|\nOPTGEOM\nATOMONLY\nENDOPT\nBASISSET\n/,
+  );
+  assert.ok(!deck.d12.includes("DFT"));
+  assert.match(deck.d12, /\nTOLDEE\n8\nEND\n$/);
+  assert.equal(parseDeck(deck.d12).optgeom?.max_cycles, null);
+});
+
+Deno.test("generateDeck() refuses disorder, a non-3D structure and an element the basis set lacks", async () => {
+  await assert.rejects(
+    generateDeck(rockSalt({ problems: ["disorder"] })),
+    (e) =>
+      e instanceof CrystalInputInvalidError && /disordered or partially occupied/.test(e.message),
+  );
+  await assert.rejects(
+    generateDeck(rockSalt({ problems: ["not_3d"] })),
+    (e) => e instanceof CrystalInputInvalidError && /not periodic in 3 dimensions/.test(e.message),
+  );
+  const gold = rockSalt({ sites: [{ element: "Au", frac: [0, 0, 0], occupancy: 1 }] });
+  await assert.rejects(
+    generateDeck(gold, { basis_set: "POB-TZVP" }),
+    (e) =>
+      e instanceof CrystalInputInvalidError && /POB-TZVP: it does not cover Au/.test(e.message),
+  );
+});
+
+Deno.test("generateDeck() finds the lower symmetry of a distorted cell and refuses atoms on one site", async () => {
+  // O pulled 0.1 Å along x off Mg's site in a cubic cell: P4mm (99), tetragonal, 2 atoms.
+  const pulled = rockSalt({
+    sites: [
+      { element: "Mg", frac: [0, 0, 0], occupancy: 1 },
+      { element: "O", frac: [0.1 / A, 0, 0], occupancy: 1 },
+    ],
+  });
+  const deck = await generateDeck(pulled);
+  assert.deepEqual([deck.space_group.number, deck.crystal_system], [99, "tetragonal"]);
+  const parsed = parseDeck(deck.d12);
+  if (parsed.geometry.kind !== "CRYSTAL") throw new Error("not CRYSTAL");
+  assert.equal(parsed.geometry.atoms.length, 2);
+  const onTop = rockSalt({
+    sites: [
+      { element: "Mg", frac: [0, 0, 0], occupancy: 1 },
+      { element: "O", frac: [0, 0, 0], occupancy: 1 },
+    ],
+  });
+  await assert.rejects(
+    generateDeck(onTop),
+    (e) => e instanceof CrystalInputInvalidError && /two atoms on one site/.test(e.message),
+  );
+});
