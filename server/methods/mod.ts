@@ -30,6 +30,7 @@ import { subscribe } from "./jobs/subscribe.ts";
 import { unsubscribe } from "./jobs/unsubscribe.ts";
 import { jobsChanged, jobsResyncRequired } from "./jobs/_notifications.ts";
 import { discover } from "./rpc/discover.ts";
+import { generateD12 } from "./materials/generate_d12.ts";
 import { ping } from "./system/ping.ts";
 import { shutdown } from "./system/shutdown.ts";
 import { status } from "./system/status.ts";
@@ -63,6 +64,7 @@ export const METHODS = [
   slurmCancel,
   adopt,
   sync,
+  generateD12,
 ] as const;
 
 /** Every notification the daemon pushes, in the order discovery lists them. */

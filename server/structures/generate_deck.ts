@@ -8,13 +8,14 @@
  */
 import { CrystalInputInvalidError } from "../errors.ts";
 import { uncovered } from "./basis_sets.ts";
-import { type GeometrySpec, shrinkFor, writeD12 } from "./d12_writer.ts";
+import { deckNumber, type GeometrySpec, shrinkFor, writeD12 } from "./d12_writer.ts";
 import { atomicNumber, ELEMENTS } from "./elements.ts";
 import { roundTripProblem } from "./round_trip.ts";
 import type { Structure } from "./structure.ts";
 import {
   analyzeSymmetry,
   DEFAULT_SYMPREC,
+  latticeParameters,
   operationsOf,
   SymmetryError,
   type SymmetryResult,
@@ -51,22 +52,8 @@ export interface GeneratedDeck {
   warnings: string[];
 }
 
-/** Parameters of the cell the rows of `lattice` span. */
-function parametersOf(lattice: Structure["lattice"]): SymmetryResult["lattice"] {
-  const length = (v: readonly number[]) => Math.hypot(v[0]!, v[1]!, v[2]!);
-  const angle = (u: readonly number[], v: readonly number[]) =>
-    (Math.acos((u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!) / (length(u) * length(v))) * 180) /
-    Math.PI;
-  const [a, b, c] = lattice;
-  return {
-    a: length(a),
-    b: length(b),
-    c: length(c),
-    alpha: angle(b, c),
-    beta: angle(a, c),
-    gamma: angle(a, b),
-  };
-}
+/** A number as the deck writes it. */
+const written = (value: number): number => Number(deckNumber(value));
 
 /** Refuses a structure CRYSTAL cannot take as it is, naming why. */
 function checkUsable(structure: Structure): void {
@@ -92,7 +79,7 @@ function p1Geometry(structure: Structure): GeometrySpec {
   return {
     space_group: 1,
     crystal_system: "triclinic",
-    lattice: parametersOf(structure.lattice),
+    lattice: latticeParameters(structure.lattice),
     atoms: structure.sites.map((s) => ({ atomic_number: atomicNumber(s.element)!, frac: s.frac })),
   };
 }
@@ -168,18 +155,25 @@ export async function generateDeck(
       ? { number: 1, symbol: "P 1", hall_number: null }
       : { number: symmetry.number, symbol: symmetry.symbol, hall_number: symmetry.hall_number },
     crystal_system: geometry.crystal_system,
-    lattice: geometry.lattice,
+    lattice: {
+      a: written(geometry.lattice.a),
+      b: written(geometry.lattice.b),
+      c: written(geometry.lattice.c),
+      alpha: written(geometry.lattice.alpha),
+      beta: written(geometry.lattice.beta),
+      gamma: written(geometry.lattice.gamma),
+    },
     asymmetric_unit: symmetry === undefined
       ? structure.sites.map((s) => ({
         element: s.element,
         atomic_number: atomicNumber(s.element)!,
-        frac: [...s.frac],
+        frac: s.frac.map(written),
         wyckoff: null,
       }))
       : symmetry.asymmetric_unit.map((s) => ({
         element: s.element,
         atomic_number: s.atomic_number,
-        frac: [...s.frac],
+        frac: s.frac.map(written),
         wyckoff: s.wyckoff,
       })),
     symprec: symmetry?.symprec ?? symprec,

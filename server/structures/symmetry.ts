@@ -180,9 +180,10 @@ export async function operationsOf(hallNumber: number): Promise<SymmetryOperatio
   }
   const moyo = await loadMoyo();
   const { number } = moyo.hall_symbol_entry(hallNumber);
+  // moyo serialises its nalgebra Matrix3 column by column: r[3 * column + row].
   return moyo.operations_from_number(number, { type: "HallNumber", value: hallNumber }, false)
     .map(({ rotation: r, translation }) => ({
-      rotation: [[r[0], r[1], r[2]], [r[3], r[4], r[5]], [r[6], r[7], r[8]]],
+      rotation: [[r[0], r[3], r[6]], [r[1], r[4], r[7]], [r[2], r[5], r[8]]],
       translation,
     }));
 }
@@ -347,7 +348,8 @@ function toLattice(basis: readonly number[]): Lattice {
   return [[v[0]!, v[1]!, v[2]!], [v[3]!, v[4]!, v[5]!], [v[6]!, v[7]!, v[8]!]];
 }
 
-function latticeParameters([va, vb, vc]: Lattice): LatticeParameters {
+/** The parameters (Å, degrees) of the cell the rows of a lattice span. */
+export function latticeParameters([va, vb, vc]: Lattice): LatticeParameters {
   const length = (v: readonly number[]) => Math.hypot(...v);
   const angle = (u: readonly number[], w: readonly number[]) => {
     const dot = u[0]! * w[0]! + u[1]! * w[1]! + u[2]! * w[2]!;

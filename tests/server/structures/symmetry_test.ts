@@ -226,3 +226,32 @@ Deno.test("optimadeSymbol() drops the underscore of screw axes", () => {
   assert.equal(optimadeSymbol("P 6_3 m c"), "P 63 m c");
   assert.equal(optimadeSymbol("F m -3 m"), "F m -3 m");
 });
+
+Deno.test("operationsOf() gives Pa-3's 24 operations, each mapping pyrite's 12 sites onto themselves", async () => {
+  // Pyrite from the International Tables' coordinates: Fe on 4a, S on 8c (x, x, x), x = 0.385.
+  const x = 0.385;
+  const s8c: Vec[] = [
+    [x, x, x],
+    [-x + 0.5, -x, x + 0.5],
+    [-x, x + 0.5, -x + 0.5],
+    [x + 0.5, -x + 0.5, -x],
+  ];
+  const sites = [
+    ...[[0, 0, 0], [0.5, 0, 0.5], [0, 0.5, 0.5], [0.5, 0.5, 0]].map((f) => ["Fe", f]),
+    ...[...s8c, ...s8c.map((p) => p.map((c) => -c))].map((f) => ["S", f]),
+  ] as [string, number[]][];
+  const key = (element: string, f: number[]) =>
+    `${element} ${f.map((c) => (((c % 1) + 1) % 1).toFixed(3).replace("1.000", "0.000")).join()}`;
+  const cell = new Set(sites.map(([e, f]) => key(e, f)));
+  assert.equal(cell.size, 12);
+  const operations = await operationsOf(501);
+  assert.equal(operations.length, 24);
+  for (const { rotation: r, translation: t } of operations) {
+    const moved = new Set(
+      sites.map(([e, f]) =>
+        key(e, r.map((row, i) => row[0] * f[0]! + row[1] * f[1]! + row[2] * f[2]! + t[i]!))
+      ),
+    );
+    assert.deepEqual(moved, cell, `${JSON.stringify(r)} + ${t}`);
+  }
+});

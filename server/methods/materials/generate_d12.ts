@@ -1,0 +1,99 @@
+import { z } from "zod";
+import { generateDeck } from "../../structures/generate_deck.ts";
+import { readStructure } from "../../structures/read.ts";
+import { BASIS_SETS } from "../../structures/basis_sets.ts";
+import { defineMethod } from "../../rpc/define_method.ts";
+
+const VEC3 = z.array(z.number()).length(3);
+const CELL = z.strictObject({
+  a: z.number(),
+  b: z.number(),
+  c: z.number(),
+  alpha: z.number(),
+  beta: z.number(),
+  gamma: z.number(),
+});
+
+/** `materials.generate_d12`: a complete CRYSTAL deck from a CIF, a POSCAR or OPTIMADE attributes. */
+export const generateD12 = defineMethod({
+  name: "materials.generate_d12",
+  summary: "Write a complete .d12 deck from a CIF, a POSCAR or OPTIMADE structure attributes",
+  description: "Finds the symmetry (moyo, symprec in Å), writes the CRYSTAL geometry with the " +
+    "conventional cell's minimal parameters and one atom per orbit, checks that the written atoms " +
+    "rebuild the structure (else writes P1 with every atom and says why), then the basis " +
+    "(BASISSET), the functional, SHRINK from the cell (0.2 per Å; IS, ISP = 2 IS) and TOLDEE, with " +
+    "OPTGEOM inside the geometry block when optimising. Disordered, partially occupied or " +
+    "non-3D structures, and elements the basis set lacks, are refused naming the cause. Give " +
+    "exactly one of cif, poscar and structure. The origin CRYSTAL assumes for the 24 groups with " +
+    "two origin choices is taken as origin choice 1: check it with TESTGEOM on your CRYSTAL.",
+  params: z.strictObject({
+    cif: z.string().min(1).max(16 * 1024 * 1024).optional().describe("CIF 1.1 text"),
+    poscar: z.string().min(1).max(16 * 1024 * 1024).optional().describe(
+      "VASP 5 POSCAR text (with the element line)",
+    ),
+    structure: z.record(z.string(), z.unknown()).optional().describe(
+      "OPTIMADE structure attributes: lattice_vectors, cartesian_site_positions, " +
+        "species_at_sites, species",
+    ),
+    functional: z.string().regex(/^[A-Za-z0-9+-]{1,32}$/, "expected a CRYSTAL functional keyword")
+      .default("PBE").describe('DFT functional keyword (PBE, B3LYP, PBE0, HSE06, ...) or "HF"'),
+    basis_set: z.string().regex(/^[A-Za-z0-9-]{1,40}$/, "expected a basis-set library name")
+      .default("POB-TZVP-REV2").describe(`CRYSTAL basis-set library: ${BASIS_SETS.join(", ")}`),
+    shrink: z.tuple([z.number().int().min(1).max(64), z.number().int().min(1).max(128)])
+      .optional().describe("SHRINK IS ISP; default from the cell"),
+    optimize: z.boolean().default(false).describe("Optimise the geometry (OPTGEOM)"),
+    opt_type: z.enum(["FULLOPTG", "ATOMONLY", "CELLONLY"]).default("FULLOPTG").describe(
+      "What the optimisation moves",
+    ),
+    title: z.string().max(200).regex(/^[^\r\n]*$/, "must be one line").optional().describe(
+      "The deck's title line (default: the structure's)",
+    ),
+    symprec: z.number().positive().max(1).default(1e-3).describe("Symmetry tolerance in Å"),
+  }),
+  result: z.strictObject({
+    d12: z.string().describe("The deck"),
+    space_group: z.strictObject({
+      number: z.number().int(),
+      symbol: z.string(),
+      hall_number: z.number().int().nullable(),
+    }).describe("The space group written"),
+    crystal_system: z.string().describe("Its crystal system"),
+    lattice: CELL.describe("The cell written: Å and degrees"),
+    asymmetric_unit: z.array(z.strictObject({
+      element: z.string(),
+      atomic_number: z.number().int(),
+      frac: VEC3,
+      wyckoff: z.string().nullable(),
+    })).describe("The atoms written, one per orbit"),
+    symprec: z.number().describe("The tolerance used, in Å"),
+    warnings: z.array(z.string()).describe("What to know about the deck"),
+  }),
+  errors: ["invalid_input_file"],
+  examples: [{
+    name: "rock salt from a POSCAR",
+    params: {
+      poscar: "MgO\n1.0\n4.21 0 0\n0 4.21 0\n0 0 4.21\nMg O\n4 4\nDirect\n0 0 0\n0 0.5 0.5\n" +
+        "0.5 0 0.5\n0.5 0.5 0\n0.5 0.5 0.5\n0.5 0 0\n0 0.5 0\n0 0 0.5\n",
+    },
+    result: {
+      d12: "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0 0 0\n8 0 0 0.5\nBASISSET\n" +
+        "POB-TZVP-REV2\nDFT\nPBE\nEND\nSHRINK\n8 16\nTOLDEE\n7\nEND\n",
+      space_group: { number: 225, symbol: "F m -3 m", hall_number: 523 },
+      crystal_system: "cubic",
+      lattice: { a: 4.21, b: 4.21, c: 4.21, alpha: 90, beta: 90, gamma: 90 },
+      asymmetric_unit: [
+        { element: "Mg", atomic_number: 12, frac: [0, 0, 0], wyckoff: "a" },
+        { element: "O", atomic_number: 8, frac: [0, 0, 0.5], wyckoff: "b" },
+      ],
+      symprec: 0.001,
+      warnings: [],
+    },
+  }],
+  async handler(params) {
+    const structure = readStructure(params);
+    return await generateDeck(structure, {
+      ...params,
+      ...(params.shrink ? { shrink: params.shrink as [number, number] } : {}),
+    });
+  },
+});
