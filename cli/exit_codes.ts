@@ -5,20 +5,8 @@
  */
 import { kindOfCode } from "../common/error_codes.ts";
 
-/** Exit codes, documented in the README. */
-export const EXIT_CODES = {
-  ok: 0,
-  internal: 1,
-  usage: 2,
-  unreachable: 3,
-  not_found: 4,
-  conflict: 5,
-  remote: 6,
-  interrupted: 130,
-} as const;
-
-/** An exit code's name. */
-export type ExitName = keyof typeof EXIT_CODES;
+export { EXIT_CODES, type ExitName } from "../common/exit_codes.ts";
+import { EXIT_CODES, type ExitName } from "../common/exit_codes.ts";
 
 /** A command-line mistake: wrong flags, missing arguments, unreadable input. Exits 2. */
 export class UsageError extends Error {

@@ -5,6 +5,7 @@
  * @module
  */
 import { concatBytes } from "../common/bytes.ts";
+import { EXIT_CODES } from "../common/exit_codes.ts";
 import { ClientError } from "./errors.ts";
 
 /** How to start a daemon. */
@@ -110,11 +111,9 @@ export async function startAndWait(
   daemon.exited.then((code) => exitCode = code);
   while (Date.now() < deadline) {
     if (await isUp()) return daemon;
-    if (exitCode !== undefined) {
-      // Ours ended. Another daemon may have won the race for the socket: give it a moment.
-      if (await isUp()) return daemon;
-      break;
-    }
+    // Ours ended. If it lost the race for the lock, the winner may still be binding: keep waiting
+    // for it. Any other exit is the answer.
+    if (exitCode !== undefined && exitCode !== EXIT_CODES.conflict && !(await isUp())) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   const stderr = await daemon.release();

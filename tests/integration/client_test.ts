@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { connect, ensureServer } from "../../client/mod.ts";
 import { ClientError, ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
+import { startAndWait } from "../../client/auto_start.ts";
+import { EXIT_CODES } from "../../common/exit_codes.ts";
+import { pidFilePath } from "../../common/paths.ts";
+import { acquirePidLock } from "../../server/pid_lock.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
 
 function rejectsWith(kind: string, pattern: RegExp) {
@@ -159,4 +163,21 @@ Deno.test("ensureServer() starts one daemon even when two clients race to start 
     await Deno.readTextFile(box.log).then((t) => t.includes("Listening")),
     "it logged to --log-file",
   );
+});
+
+Deno.test("startAndWait() whose daemon lost the lock keeps waiting for the winner to answer", async () => {
+  await using box = await makeSandbox();
+  // The "winner" holds the lock, and answers only well after the spawned loser has exited.
+  const lock = acquirePidLock(pidFilePath(box.socket), box.socket);
+  try {
+    const answersFrom = Date.now() + 3000;
+    const loser = await startAndWait(
+      { socket: box.socket, serveArgs: ["--db", box.db, "--log-file", box.log], waitMs: 30_000 },
+      () => Promise.resolve(Date.now() > answersFrom),
+    );
+    assert.equal(await loser.exited, EXIT_CODES.conflict, "the spawned daemon lost the lock");
+    await loser.release();
+  } finally {
+    lock.release();
+  }
 });
