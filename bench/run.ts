@@ -21,6 +21,7 @@ import { benchPush } from "./push_bench.ts";
 import { benchFlood } from "./flood_bench.ts";
 import { benchStartup } from "./startup_bench.ts";
 import { benchNative } from "./native_bench.ts";
+import { benchStructures } from "./structures_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -132,6 +133,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   flood: benchFlood,
   startup: benchStartup,
   native: benchNative,
+  structures: benchStructures,
 };
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@
  */
 import { elementFromLabel, elementFromSymbol } from "./elements.ts";
 import type { Lattice, Site, Structure, Vec3 } from "./structure.ts";
-import { cartesianFromFractional, wrapFractional } from "./structure.ts";
+import { periodicDistance, wrapFractional } from "./structure.ts";
 
 /** Options for {@link parseCif}. */
 export interface CifOptions {
@@ -47,9 +47,6 @@ const SYMOP_TAGS = ["_space_group_symop_operation_xyz", "_symmetry_equiv_pos_as_
 const GROUP_TAGS = ["_space_group_name_h-m_alt", "_symmetry_space_group_name_h-m"];
 const TITLE_TAGS = ["_chemical_formula_sum", "_chemical_name_common", "_chemical_name_mineral"];
 const SITE_TAGS = ["label", "type_symbol", "fract_x", "fract_y", "fract_z", "occupancy"];
-/** The 27 lattice translations to a cell and its neighbours. */
-const UNIT = [-1, 0, 1];
-const SHIFTS = UNIT.flatMap((i) => UNIT.flatMap((j) => UNIT.map((k) => [i, j, k])));
 
 /**
  * Reads one data block of a CIF (the first, or `options.block`) into the whole cell.
@@ -83,7 +80,7 @@ export function parseCif(text: string, options: CifOptions = {}): Structure {
       const frac = wrapFractional(m.map((r, i) => r[0] * u + r[1] * v + r[2] * w + t[i]!));
       const isDuplicate = sites.some((s) =>
         s.element === site.element && s.occupancy === site.occupancy &&
-        isClose(lattice, s.frac, frac, tolerance)
+        periodicDistance(lattice, s.frac, frac) < tolerance
       );
       if (!isDuplicate) sites.push({ ...site, frac });
     }
@@ -256,14 +253,6 @@ function parseSymop(t: Token): SymOp {
 }
 
 /** Whether two points are within `tolerance` Å, over the nearest periodic images. */
-function isClose(lattice: Lattice, p: Vec3, q: Vec3, tolerance: number): boolean {
-  const d = p.map((x, i) => x - q[i]! - Math.round(x - q[i]!));
-  // Rounding finds the nearest image in a near-orthogonal cell; the neighbours cover skewed ones.
-  return SHIFTS.some((shift) =>
-    Math.hypot(...cartesianFromFractional(lattice, d.map((x, i) => x + shift[i]!))) < tolerance
-  );
-}
-
 /** The asymmetric unit, each site with the name warnings use for it. */
 function atomSites(block: Block): { site: Site; name: string }[] {
   const loop = table(block, "_atom_site_fract_x");

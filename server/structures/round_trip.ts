@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { cartesianFromFractional, type Lattice, wrapFractional } from "./structure.ts";
+import { type Lattice, periodicDistance, wrapFractional } from "./structure.ts";
 
 /** One operation in fractional coordinates: x' = R x + t. */
 export interface Operation {
@@ -18,29 +18,6 @@ export interface Operation {
 export interface ElementSite {
   element: string;
   frac: readonly number[];
-}
-
-/** The shortest distance in Å between two fractional positions, over periodic images. */
-export function periodicDistance(
-  lattice: Lattice,
-  p: readonly number[],
-  q: readonly number[],
-): number {
-  const d = [0, 1, 2].map((k) => {
-    const x = p[k]! - q[k]!;
-    return x - Math.round(x);
-  });
-  let best = Infinity;
-  // Nearest image of a skewed cell can be one cell further: look at the 27 neighbours.
-  for (let i = -1; i <= 1; i++) {
-    for (let j = -1; j <= 1; j++) {
-      for (let k = -1; k <= 1; k++) {
-        const [x, y, z] = cartesianFromFractional(lattice, [d[0]! + i, d[1]! + j, d[2]! + k]);
-        best = Math.min(best, Math.hypot(x, y, z));
-      }
-    }
-  }
-  return best;
 }
 
 /** Every site the operations make of `sites`, duplicates (within `tolerance` Å) merged. */

@@ -66,6 +66,39 @@ export function cartesianFromFractional(lattice: Lattice, frac: readonly number[
   return [0, 1, 2].map((k) => u * a[k]! + v * b[k]! + w * c[k]!) as Vec3;
 }
 
+/**
+ * The shortest distance in Å between two fractional positions over periodic images: the nearest
+ * image by rounding, then its 26 neighbours, which a skewed cell can make nearer. Allocates
+ * nothing: it runs for every pair of sites.
+ */
+export function periodicDistance(
+  lattice: Lattice,
+  p: readonly number[],
+  q: readonly number[],
+): number {
+  const [a, b, c] = lattice;
+  let dx = p[0]! - q[0]!;
+  let dy = p[1]! - q[1]!;
+  let dz = p[2]! - q[2]!;
+  dx -= Math.round(dx);
+  dy -= Math.round(dy);
+  dz -= Math.round(dz);
+  let best = Infinity;
+  for (let i = -1; i <= 1; i++) {
+    for (let j = -1; j <= 1; j++) {
+      for (let k = -1; k <= 1; k++) {
+        const u = dx + i, v = dy + j, w = dz + k;
+        const x = u * a[0]! + v * b[0]! + w * c[0]!;
+        const y = u * a[1]! + v * b[1]! + w * c[1]!;
+        const z = u * a[2]! + v * b[2]! + w * c[2]!;
+        const squared = x * x + y * y + z * z;
+        if (squared < best) best = squared;
+      }
+    }
+  }
+  return Math.sqrt(best);
+}
+
 /** The signed volume a · (b × c) of the cell, in Å³ (negative for a left-handed cell). */
 export function latticeDeterminant(lattice: Lattice): number {
   const [[a0, a1, a2], [b0, b1, b2], [c0, c1, c2]] = lattice;

@@ -14,7 +14,7 @@
  */
 import { atomicNumber, ELEMENTS } from "./elements.ts";
 import type { CellParameters } from "../model/cell.ts";
-import type { Lattice, Structure } from "./structure.ts";
+import { type Lattice, periodicDistance, type Structure } from "./structure.ts";
 import { loadMoyo, type Moyo } from "./_moyo.ts";
 
 /** The distance tolerance used when the caller gives none, in Å. */
@@ -22,11 +22,6 @@ export const DEFAULT_SYMPREC = 1e-3;
 
 /** Sites closer than this (Å) are reported as two atoms on one site when moyo fails. */
 const CLASH_DISTANCE = 0.5;
-
-/** The 27 lattice translations to the cell and its neighbours. */
-const SHIFTS = [-1, 0, 1].flatMap((x) =>
-  [-1, 0, 1].flatMap((y) => [-1, 0, 1].map((z) => [x, y, z]))
-);
 
 /** The seven crystal systems. */
 export type CrystalSystem =
@@ -219,24 +214,14 @@ function describeClash(structure: Structure): string | undefined {
   const sites = structure.sites;
   for (let i = 0; i < sites.length; i++) {
     for (let j = i + 1; j < sites.length; j++) {
-      const d = sites[i]!.frac.map((x, k) => x - sites[j]!.frac[k]!);
-      for (const shift of SHIFTS) {
-        const f = d.map((x, k) => x - Math.round(x) + shift[k]!);
-        const distance = Math.hypot(...cartesian(f, structure.lattice));
-        if (distance < best.distance) best = { distance, i, j };
-      }
+      const distance = periodicDistance(structure.lattice, sites[i]!.frac, sites[j]!.frac);
+      if (distance < best.distance) best = { distance, i, j };
     }
   }
   if (best.distance >= CLASH_DISTANCE) return undefined;
   const name = (i: number) => `${i + 1} ("${sites[i]!.label ?? sites[i]!.element}")`;
   return `two atoms on one site: sites ${name(best.i)} and ${name(best.j)} are ` +
     `${best.distance.toFixed(4)} Å apart`;
-}
-
-/** Fractional to Cartesian coordinates (Å). */
-function cartesian(frac: readonly number[], [a, b, c]: Lattice): number[] {
-  const [x = 0, y = 0, z = 0] = frac;
-  return [0, 1, 2].map((k) => x * a[k]! + y * b[k]! + z * c[k]!);
 }
 
 /**
@@ -301,8 +286,7 @@ function nearestSite(
   let best = { distance: Infinity, index: -1 };
   cell.sites.forEach((site, index) => {
     if (site.atomic_number !== z) return;
-    const d = frac.map((x, k) => x - site.frac[k]! - Math.round(x - site.frac[k]!));
-    const distance = Math.hypot(...cartesian(d, cell.lattice));
+    const distance = periodicDistance(cell.lattice, frac, site.frac);
     if (distance < best.distance) best = { distance, index };
   });
   if (best.distance > 2 * symprec + 1e-9) {

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { parseDeck } from "../../../server/crystal/deck.ts";
 import { CrystalInputInvalidError } from "../../../server/errors.ts";
 import { generateDeck } from "../../../server/structures/generate_deck.ts";
+import { expand, roundTripProblem } from "../../../server/structures/round_trip.ts";
 import {
-  expand,
+  type Lattice,
   periodicDistance,
-  roundTripProblem,
-} from "../../../server/structures/round_trip.ts";
-import type { Lattice, Structure } from "../../../server/structures/structure.ts";
+  type Structure,
+} from "../../../server/structures/structure.ts";
 import { operationsOf } from "../../../server/structures/symmetry.ts";
 
 const A = 4.21;
