@@ -99,29 +99,66 @@ export function writeD12(spec: DeckSpec): string {
   return lines.join("\n") + "\n";
 }
 
-/** The cell's volume in Å³. */
-export function cellVolume(cell: CellParameters): number {
+/** A lattice centring: the first letter of a Hermann–Mauguin symbol. */
+export type Centring = "P" | "A" | "B" | "C" | "I" | "F" | "R";
+
+/**
+ * The primitive cell of each centring, as rows of conventional fractional coordinates (R in
+ * hexagonal axes, obverse, as moyo's standard setting writes it).
+ */
+const PRIMITIVE: Record<Centring, number[][]> = {
+  P: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+  A: [[1, 0, 0], [0, 0.5, 0.5], [0, -0.5, 0.5]],
+  B: [[0.5, 0, 0.5], [0, 1, 0], [-0.5, 0, 0.5]],
+  C: [[0.5, 0.5, 0], [-0.5, 0.5, 0], [0, 0, 1]],
+  I: [[-0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.5, 0.5, -0.5]],
+  F: [[0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]],
+  R: [[2 / 3, 1 / 3, 1 / 3], [-1 / 3, 1 / 3, 1 / 3], [-1 / 3, -2 / 3, 1 / 3]],
+};
+
+/** Cartesian rows a, b, c of a cell: a along x, b in the xy plane. */
+function cartesianCell(cell: CellParameters): number[][] {
   const [ca, cb, cg] = [cell.alpha, cell.beta, cell.gamma].map((d) =>
     Math.cos((d * Math.PI) / 180)
   );
-  return cell.a * cell.b * cell.c *
-    Math.sqrt(1 - ca! ** 2 - cb! ** 2 - cg! ** 2 + 2 * ca! * cb! * cg!);
+  const sg = Math.sin((cell.gamma * Math.PI) / 180);
+  const cx = cb!;
+  const cy = (ca! - cb! * cg!) / sg;
+  return [
+    [cell.a, 0, 0],
+    [cell.b * cg!, cell.b * sg, 0],
+    [cell.c * cx, cell.c * cy, cell.c * Math.sqrt(Math.max(0, 1 - cx * cx - cy * cy))],
+  ];
 }
 
+const cross = (u: number[], v: number[]) => [
+  u[1]! * v[2]! - u[2]! * v[1]!,
+  u[2]! * v[0]! - u[0]! * v[2]!,
+  u[0]! * v[1]! - u[1]! * v[0]!,
+];
+
 /**
- * A Monkhorst–Pack shrinking factor for a cell: the smallest IS that samples every reciprocal
- * axis at `spacing` Å⁻¹ or finer (IS ≥ |b_i| / spacing, with |b_1| = 2π b c sin α / V and so on),
- * and a Gilat net twice as fine (ISP = 2 IS), which suits metals as well as insulators.
- * MgO (a = 4.21 Å, conventional cubic) at the default 0.2 Å⁻¹ gives 8 16.
+ * A Monkhorst–Pack shrinking factor for a conventional cell: the smallest IS that samples every
+ * reciprocal axis of the primitive cell, which is the one CRYSTAL samples, at `spacing` Å⁻¹ or
+ * finer (IS ≥ |b_i| / spacing, |b_1| = 2π |a_2 × a_3| / V), and a Gilat net twice as fine
+ * (ISP = 2 IS), which suits metals as well as insulators. Rock-salt MgO (a = 4.21 Å, F) has
+ * |b_i| = 2π √3 / a = 2.585 Å⁻¹ and at the default 0.2 Å⁻¹ gets 13 26; a primitive 4.21 Å cube
+ * gets 8 16.
  */
-export function shrinkFor(cell: CellParameters, spacing = 0.2): [number, number] {
-  const volume = cellVolume(cell);
-  const sin = (d: number) => Math.sin((d * Math.PI) / 180);
-  const reciprocal = [
-    (cell.b * cell.c * sin(cell.alpha)) / volume,
-    (cell.a * cell.c * sin(cell.beta)) / volume,
-    (cell.a * cell.b * sin(cell.gamma)) / volume,
-  ].map((length) => 2 * Math.PI * length);
+export function shrinkFor(
+  cell: CellParameters,
+  centring: Centring = "P",
+  spacing = 0.2,
+): [number, number] {
+  const conventional = cartesianCell(cell);
+  const primitive = PRIMITIVE[centring].map((row) =>
+    [0, 1, 2].map((k) => row.reduce((sum, f, i) => sum + f * conventional[i]![k]!, 0))
+  );
+  const [p1, p2, p3] = primitive as [number[], number[], number[]];
+  const volume = Math.abs(p1.reduce((sum, x, k) => sum + x * cross(p2, p3)[k]!, 0));
+  const reciprocal = [cross(p2, p3), cross(p3, p1), cross(p1, p2)].map((v) =>
+    (2 * Math.PI * Math.hypot(v[0]!, v[1]!, v[2]!)) / volume
+  );
   const is = Math.max(1, ...reciprocal.map((b) => Math.ceil(b / spacing - 1e-9)));
   return [is, 2 * is];
 }

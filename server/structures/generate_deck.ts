@@ -8,7 +8,7 @@
  */
 import { CrystalInputInvalidError } from "../errors.ts";
 import { uncovered } from "./basis_sets.ts";
-import { deckNumber, type GeometrySpec, shrinkFor, writeD12 } from "./d12_writer.ts";
+import { type Centring, deckNumber, type GeometrySpec, shrinkFor, writeD12 } from "./d12_writer.ts";
 import { atomicNumber, ELEMENTS } from "./elements.ts";
 import { roundTripProblem } from "./round_trip.ts";
 import type { Structure } from "./structure.ts";
@@ -145,7 +145,8 @@ export async function generateDeck(
     geometry,
     basis,
     functional: functional.toUpperCase() === "HF" ? null : functional,
-    shrink: options.shrink ?? shrinkFor(geometry.lattice),
+    shrink: options.shrink ??
+      shrinkFor(geometry.lattice, (symmetry?.symbol[0] ?? "P") as Centring),
     toldee: options.optimize ? 8 : 7,
     optimize: options.optimize ? { type: options.opt_type ?? "FULLOPTG" } : undefined,
   });

@@ -21,7 +21,8 @@ export const generateD12 = defineMethod({
   description: "Finds the symmetry (moyo, symprec in Å), writes the CRYSTAL geometry with the " +
     "conventional cell's minimal parameters and one atom per orbit, checks that the written atoms " +
     "rebuild the structure (else writes P1 with every atom and says why), then the basis " +
-    "(BASISSET), the functional, SHRINK from the cell (0.2 per Å; IS, ISP = 2 IS) and TOLDEE, with " +
+    "(BASISSET), the functional, SHRINK from the cell (IS samples each reciprocal axis of the " +
+    "primitive cell at 0.2 Å⁻¹ or finer; ISP = 2 IS) and TOLDEE, with " +
     "OPTGEOM inside the geometry block when optimising. Disordered, partially occupied or " +
     "non-3D structures, and elements the basis set lacks, are refused naming the cause. Give " +
     "exactly one of cif, poscar and structure. The origin CRYSTAL assumes for the 24 groups with " +
@@ -77,7 +78,7 @@ export const generateD12 = defineMethod({
     },
     result: {
       d12: "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0 0 0\n8 0 0 0.5\nBASISSET\n" +
-        "POB-TZVP-REV2\nDFT\nPBE\nEND\nSHRINK\n8 16\nTOLDEE\n7\nEND\n",
+        "POB-TZVP-REV2\nDFT\nPBE\nEND\nSHRINK\n13 26\nTOLDEE\n7\nEND\n",
       space_group: { number: 225, symbol: "F m -3 m", hall_number: 523 },
       crystal_system: "cubic",
       lattice: { a: 4.21, b: 4.21, c: 4.21, alpha: 90, beta: 90, gamma: 90 },

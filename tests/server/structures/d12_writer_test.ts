@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { parseDeck } from "../../../server/crystal/deck.ts";
 import {
-  cellVolume,
   deckNumber,
   type GeometrySpec,
   minimalParameters,
@@ -96,13 +95,36 @@ Deno.test("geometry atoms are wrapped into [0, 1)", () => {
   assert.match(deck, /\n12 0\.75 0 0\n/);
 });
 
-Deno.test("shrinkFor() samples the reciprocal cell at 0.2 per Å and cellVolume() is right", () => {
+Deno.test("shrinkFor() samples the reciprocal cell at 0.2 per Å", () => {
   assert.deepEqual(shrinkFor(CUBIC), [8, 16], "2π / (4.21 × 0.2) = 7.46");
-  assert.ok(Math.abs(cellVolume(CUBIC) - 4.21 ** 3) < 1e-9);
   // Hexagonal a = 3.25, c = 5.21 (ZnO): |a*| = 2π / (a sin 60°) = 2.232 Å⁻¹ → 12.
   const hex = { a: 3.25, b: 3.25, c: 5.21, alpha: 90, beta: 90, gamma: 120 };
-  assert.ok(Math.abs(cellVolume(hex) - (Math.sqrt(3) / 2) * 3.25 ** 2 * 5.21) < 1e-9);
   assert.deepEqual(shrinkFor(hex), [12, 24]);
+});
+
+Deno.test("shrinkFor() samples the primitive cell of a centred lattice, as CRYSTAL does", () => {
+  // F: the reciprocal of fcc is bcc, |b_i| = 2π √3 / a = 2.585 Å⁻¹ for a = 4.21 → 12.9 → 13.
+  assert.deepEqual(shrinkFor(CUBIC, "F"), [13, 26]);
+  // I: the reciprocal of bcc is fcc, |b_i| = 2π √2 / a = 3.096 Å⁻¹ for a = 2.87 → 15.5 → 16,
+  // where the same cube taken as primitive gives 2π / 2.87 / 0.2 = 10.9 → 11.
+  const bcc = { a: 2.87, b: 2.87, c: 2.87, alpha: 90, beta: 90, gamma: 90 };
+  assert.deepEqual([shrinkFor(bcc, "I"), shrinkFor(bcc)], [[16, 32], [11, 22]]);
+  // C, a = 5, b = 8, c = 6: |b_1| = 2π |a_2 × a_3| / V = 2π · 28.30 / 120 = 1.482 → 7.4 → 8, where
+  // P gives 2π / 5 / 0.2 = 6.3 → 7.
+  const c = { a: 5, b: 8, c: 6, alpha: 90, beta: 90, gamma: 90 };
+  assert.deepEqual([shrinkFor(c, "C"), shrinkFor(c)], [[8, 16], [7, 14]]);
+  // R: a cube of edge 4 Å taken as a rhombohedral cell has hexagonal axes a = 4√2, c = 4√3;
+  // its primitive reciprocal axes are 2π / 4 = 1.571 Å⁻¹ → 7.9 → 8, where the hexagonal cell
+  // taken as primitive gives 2π / (a sin 60°) / 0.2 = 6.4 → 7.
+  const r = {
+    a: 4 * Math.SQRT2,
+    b: 4 * Math.SQRT2,
+    c: 4 * Math.sqrt(3),
+    alpha: 90,
+    beta: 90,
+    gamma: 120,
+  };
+  assert.deepEqual([shrinkFor(r, "R"), shrinkFor(r)], [[8, 16], [7, 14]]);
 });
 
 Deno.test("writeD12() refuses a space group outside 1 to 230 and an empty cell", () => {

@@ -71,7 +71,7 @@ Deno.test("generateDeck() writes rock salt as Fm-3m with two atoms, and the deck
   assert.deepEqual(parsed.geometry.lattice, { a: 4.21 });
   assert.match(
     deck.d12,
-    /\nBASISSET\nPOB-TZVP-REV2\nDFT\nPBE\nEND\nSHRINK\n8 16\nTOLDEE\n7\nEND\n$/,
+    /\nBASISSET\nPOB-TZVP-REV2\nDFT\nPBE\nEND\nSHRINK\n13 26\nTOLDEE\n7\nEND\n$/,
   );
 });
 
