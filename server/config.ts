@@ -17,6 +17,7 @@ import {
   type CrystalSettings,
   type DatabaseSettings,
   type LocalSettings,
+  type MaterialsSettings,
   resolveFileSettings,
   type SlurmSettings,
 } from "./config_file.ts";
@@ -47,6 +48,7 @@ export interface Config {
   crystal: CrystalSettings;
   slurm: SlurmSettings;
   database: DatabaseSettings;
+  materials: MaterialsSettings;
   /** What the SSH layer needs from the environment. */
   ssh: { home: string; localUser: string; agentSocket: string | null };
   local: LocalSettings & {
@@ -101,6 +103,7 @@ export function resolveConfig(
     crystal: settings.crystal,
     slurm: settings.slurm,
     database: settings.database,
+    materials: settings.materials,
     ssh: {
       home: facts.env.HOME ?? "/",
       localUser: facts.env.USER ?? facts.env.LOGNAME ?? "root",

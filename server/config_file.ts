@@ -18,6 +18,10 @@
  *
  * [database]
  * busy_budget_s = 30                      # how long a write waits for a lock held elsewhere
+ *
+ * [materials]
+ * timeout_s = 10                          # per OPTIMADE provider and search
+ * optimade_providers = [{ id = "mp", base_url = "https://optimade.materialsproject.org" }]
  * ```
  *
  * @module
@@ -30,6 +34,17 @@ const BUSY_BUDGET = z.number().min(0.1).max(3600).describe("seconds, from 0.1 to
 const MAX_CONCURRENT = z.number().int().min(1).max(1024).describe(
   "a whole number from 1 to 1024",
 );
+const MATERIALS_TIMEOUT = z.number().min(0.1).max(600).describe("seconds, from 0.1 to 600");
+const PROVIDER = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lowercase id like "mp"'),
+  base_url: z.string().refine((text) => {
+    try {
+      return ["http:", "https:"].includes(new URL(text).protocol);
+    } catch {
+      return false;
+    }
+  }, "expected an http or https URL"),
+});
 const POLL_INTERVAL = z.number().min(0.1).max(3600).describe("seconds, from 0.1 to 3600");
 
 /**
@@ -67,6 +82,13 @@ const FILE_SCHEMA = z.strictObject({
   database: z.strictObject({
     busy_budget_s: BUSY_BUDGET.optional(),
   }).optional(),
+  materials: z.strictObject({
+    timeout_s: MATERIALS_TIMEOUT.optional(),
+    optimade_providers: z.array(PROVIDER).min(1).refine(
+      (list) => new Set(list.map((p) => p.id)).size === list.length,
+      "each provider id once",
+    ).optional(),
+  }).optional(),
 });
 
 /** How CRYSTAL is run on this machine. */
@@ -100,6 +122,14 @@ export interface DatabaseSettings {
   busyBudgetMs: number;
 }
 
+/** Settings of materials search. */
+export interface MaterialsSettings {
+  /** How long one provider gets for one search. */
+  timeoutMs: number;
+  /** The OPTIMADE providers to ask, replacing the built-in list; null: the built-in list. */
+  providers: { id: string; baseUrl: string }[] | null;
+}
+
 /** Environment variables that override the file, by setting. */
 const ENV = {
   executable: "CRYSTALMATH_CRYSTAL_EXECUTABLE",
@@ -130,6 +160,7 @@ export function resolveFileSettings(
   local: LocalSettings;
   slurm: SlurmSettings;
   database: DatabaseSettings;
+  materials: MaterialsSettings;
 } {
   let data: z.infer<typeof FILE_SCHEMA> = {};
   if (file.text !== undefined) {
@@ -179,5 +210,11 @@ export function resolveFileSettings(
     local: { maxConcurrent: max },
     slurm: { pollIntervalMs: poll * 1000 },
     database: { busyBudgetMs: busy * 1000 },
+    materials: {
+      timeoutMs: (data.materials?.timeout_s ?? 10) * 1000,
+      providers:
+        data.materials?.optimade_providers?.map((p) => ({ id: p.id, baseUrl: p.base_url })) ??
+          null,
+    },
   };
 }

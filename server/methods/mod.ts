@@ -31,6 +31,8 @@ import { unsubscribe } from "./jobs/unsubscribe.ts";
 import { jobsChanged, jobsResyncRequired } from "./jobs/_notifications.ts";
 import { discover } from "./rpc/discover.ts";
 import { generateD12 } from "./materials/generate_d12.ts";
+import { providers as materialsProviders } from "./materials/providers.ts";
+import { search as materialsSearch } from "./materials/search.ts";
 import { ping } from "./system/ping.ts";
 import { shutdown } from "./system/shutdown.ts";
 import { status } from "./system/status.ts";
@@ -64,6 +66,8 @@ export const METHODS = [
   slurmCancel,
   adopt,
   sync,
+  materialsSearch,
+  materialsProviders,
   generateD12,
 ] as const;
 

@@ -44,6 +44,21 @@ export function deckNumber(value: number): string {
   return text === "-0" ? "0" : text;
 }
 
+/** A number as a deck writes it. */
+export const asWritten = (value: number): number => Number(deckNumber(value));
+
+/** Cell parameters as a deck writes them: round-off such as 4.210000000000001 gone. */
+export function cellAsWritten(cell: CellParameters): CellParameters {
+  return {
+    a: asWritten(cell.a),
+    b: asWritten(cell.b),
+    c: asWritten(cell.c),
+    alpha: asWritten(cell.alpha),
+    beta: asWritten(cell.beta),
+    gamma: asWritten(cell.gamma),
+  };
+}
+
 /** The lattice parameters CRYSTAL reads for a family (hexagonal axes for trigonal groups). */
 export function minimalParameters(system: CrystalSystem, cell: CellParameters): number[] {
   switch (system) {

@@ -8,7 +8,14 @@
  */
 import { CrystalInputInvalidError } from "../errors.ts";
 import { uncovered } from "./basis_sets.ts";
-import { type Centring, deckNumber, type GeometrySpec, shrinkFor, writeD12 } from "./d12_writer.ts";
+import {
+  asWritten,
+  cellAsWritten,
+  type Centring,
+  type GeometrySpec,
+  shrinkFor,
+  writeD12,
+} from "./d12_writer.ts";
 import { atomicNumber, ELEMENTS } from "./elements.ts";
 import { roundTripProblem } from "./round_trip.ts";
 import type { Structure } from "./structure.ts";
@@ -51,9 +58,6 @@ export interface GeneratedDeck {
   symprec: number;
   warnings: string[];
 }
-
-/** A number as the deck writes it. */
-const written = (value: number): number => Number(deckNumber(value));
 
 /** Refuses a structure CRYSTAL cannot take as it is, naming why. */
 function checkUsable(structure: Structure): void {
@@ -156,25 +160,18 @@ export async function generateDeck(
       ? { number: 1, symbol: "P 1", hall_number: null }
       : { number: symmetry.number, symbol: symmetry.symbol, hall_number: symmetry.hall_number },
     crystal_system: geometry.crystal_system,
-    lattice: {
-      a: written(geometry.lattice.a),
-      b: written(geometry.lattice.b),
-      c: written(geometry.lattice.c),
-      alpha: written(geometry.lattice.alpha),
-      beta: written(geometry.lattice.beta),
-      gamma: written(geometry.lattice.gamma),
-    },
+    lattice: cellAsWritten(geometry.lattice),
     asymmetric_unit: symmetry === undefined
       ? structure.sites.map((s) => ({
         element: s.element,
         atomic_number: atomicNumber(s.element)!,
-        frac: s.frac.map(written),
+        frac: s.frac.map(asWritten),
         wyckoff: null,
       }))
       : symmetry.asymmetric_unit.map((s) => ({
         element: s.element,
         atomic_number: s.atomic_number,
-        frac: s.frac.map(written),
+        frac: s.frac.map(asWritten),
         wyckoff: s.wyckoff,
       })),
     symprec: symmetry?.symprec ?? symprec,

@@ -1,11 +1,15 @@
 /**
- * materials.generate_d12 through the real daemon: its declared example is what it answers, a
+ * materials.* through the real daemon: materials.search against fake OPTIMADE providers on
+ * loopback, and generate_d12: its declared example is what it answers, a
  * generated deck runs as a job, and bad structures are refused naming why.
  */
 import assert from "node:assert/strict";
 import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
+import { join } from "node:path";
 import { generateD12 } from "../../server/methods/materials/generate_d12.ts";
+import { search } from "../../server/methods/materials/search.ts";
+import { DISORDERED_ENTRY, MGO_ENTRY, startFakeProvider } from "../_optimade.ts";
 import { fixtureTest, readCrystalFixture } from "../_fixtures.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
 import { ENDED, FAKE_CRYSTAL_ENV, waitForJob } from "../_jobs.ts";
@@ -86,5 +90,68 @@ Deno.test("materials.generate_d12 refuses a disordered CIF and two sources, nami
     (e) =>
       e instanceof ServerError && e.code === -32007 &&
       /Cannot read the cif: CIF line/.test(e.message),
+  );
+});
+
+Deno.test("materials.search asks the configured providers at once: one answers its example, one hangs, one answers HTML", async () => {
+  await using good = startFakeProvider({ entries: [MGO_ENTRY] });
+  await using mixed = startFakeProvider({ entries: [DISORDERED_ENTRY] });
+  await using silent = startFakeProvider({ hang: true });
+  await using broken = startFakeProvider({ html: true });
+  await using box = await makeSandbox();
+  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "config.toml"),
+    [
+      "[materials]",
+      "timeout_s = 2",
+      "optimade_providers = [",
+      `  { id = "mp", base_url = "${good.baseUrl}" },`,
+      `  { id = "cod", base_url = "${mixed.baseUrl}" },`,
+      `  { id = "slow", base_url = "${silent.baseUrl}" },`,
+      `  { id = "html", base_url = "${broken.baseUrl}" },`,
+      "]",
+      "",
+    ].join("\n"),
+  );
+  await using _daemon = await startDaemon(box);
+  await using client = new SocketClient(box.socket);
+  const listed = await client.request("materials.providers", {}) as {
+    providers: { id: string }[];
+    source: string;
+  };
+  assert.deepEqual([listed.providers.map((p) => p.id), listed.source], [
+    ["mp", "cod", "slow", "html"],
+    "config",
+  ]);
+  const [example] = search.examples;
+  assert.deepEqual(await client.request("materials.search", example!.params), example!.result);
+
+  const all = await client.request("materials.search", { formula: "Mg4O4" }) as {
+    results: { id: string; space_group: unknown; warnings: string[] }[];
+    errors: { provider: string; message: string }[];
+  };
+  assert.deepEqual(all.results.map((r) => r.id), ["mp:mp-1265", "cod:cod-1"]);
+  assert.equal(all.results[1]!.space_group, null);
+  assert.match(all.results[1]!.warnings.join(), /disorder/);
+  assert.deepEqual(all.errors.map((e) => e.provider), ["slow", "html"]);
+  assert.match(all.errors[0]!.message, /no complete answer within 2 s/);
+  assert.match(all.errors[1]!.message, /not JSON/);
+  const asked = good.requests.find((r) => r.pathname === "/v1/structures")!;
+  assert.equal(
+    asked.searchParams.get("filter"),
+    'chemical_formula_reduced="MgO" AND elements HAS ALL "Mg","O" AND nelements=2',
+  );
+
+  await assert.rejects(
+    client.request("materials.search", { formula: "Mg(OH)2" }),
+    (e) => e instanceof ServerError && e.code === -32602 && /at "\(OH\)2"/.test(e.message),
+  );
+  await assert.rejects(
+    client.request("materials.search", { elements: ["Mg"], providers: ["nope"] }),
+    (e) =>
+      e instanceof ServerError &&
+      /no provider "nope" \(known: mp, cod, slow, html\)/.test(e.message),
   );
 });

@@ -35,6 +35,16 @@ Deno.test("resolveFileSettings() names the file and the key that is wrong", () =
     ["[crystal]\nexecutable = 1\n", /crystal\.executable: /],
     ['[crystal]\nexecutible = "x"\n', /crystal.*executible/],
     ["[local]\nmax_concurrent = 0\n", /local\.max_concurrent: /],
+    ["[materials]\ntimeout_s = 0\n", /materials\.timeout_s: /],
+    [
+      '[materials]\noptimade_providers = [{ id = "mp", base_url = "ftp://x" }]\n',
+      /http or https URL/,
+    ],
+    ['[materials]\noptimade_providers = [{ id = "MP", base_url = "https://x" }]\n', /lowercase id/],
+    [
+      '[materials]\noptimade_providers = [{ id = "a", base_url = "https://x" }, { id = "a", base_url = "https://y" }]\n',
+      /each provider id once/,
+    ],
   ];
   for (const [text, pattern] of bad) {
     assert.throws(() => resolveFileSettings({ path: FILE, text }, {}), pattern, text);
@@ -46,4 +56,17 @@ Deno.test("resolveFileSettings() names the file and the key that is wrong", () =
       }),
     /Invalid CRYSTALMATH_LOCAL_MAX_CONCURRENT "lots"/,
   );
+});
+
+Deno.test("resolveFileSettings() reads [materials]: the timeout and a provider list that replaces the built-in one", () => {
+  assert.deepEqual(resolveFileSettings({ path: FILE, text: undefined }, {}).materials, {
+    timeoutMs: 10_000,
+    providers: null,
+  });
+  const text =
+    '[materials]\ntimeout_s = 2.5\noptimade_providers = [{ id = "mp", base_url = "https://optimade.materialsproject.org" }]\n';
+  assert.deepEqual(resolveFileSettings({ path: FILE, text }, {}).materials, {
+    timeoutMs: 2500,
+    providers: [{ id: "mp", baseUrl: "https://optimade.materialsproject.org" }],
+  });
 });

@@ -1,0 +1,109 @@
+/**
+ * A materials search across OPTIMADE providers: every provider at once, each under its own
+ * deadline, so one that hangs or answers HTML is an entry in `errors` and never delays or spoils
+ * the others. Space group and lattice are ours (moyo, conventional cell), not the provider's.
+ *
+ * @module
+ */
+import { cellAsWritten } from "../structures/d12_writer.ts";
+import { structureFromOptimade } from "../structures/optimade.ts";
+import { analyzeSymmetry, latticeParameters, SymmetryError } from "../structures/symmetry.ts";
+import type { LatticeParameters } from "../structures/symmetry.ts";
+import {
+  type Entry,
+  type Provider,
+  ProviderError,
+  searchProvider,
+  type SearchQuery,
+} from "./optimade_client.ts";
+
+/** One material found. */
+export interface MaterialHit {
+  id: string;
+  provider: string;
+  entry_id: string;
+  formula: string | null;
+  nsites: number;
+  space_group: { number: number; symbol: string } | null;
+  lattice: LatticeParameters;
+  warnings: string[];
+}
+
+/** What a search found, and which providers failed. */
+export interface SearchResult {
+  results: MaterialHit[];
+  errors: { provider: string; message: string }[];
+}
+
+/** One entry as a hit, or why it cannot be one. */
+async function hitOf(provider: string, entry: Entry): Promise<MaterialHit> {
+  const structure = structureFromOptimade(entry.attributes);
+  const formula = entry.attributes.chemical_formula_reduced;
+  const base = {
+    id: `${provider}:${entry.id}`,
+    provider,
+    entry_id: entry.id,
+    formula: typeof formula === "string" ? formula : null,
+    nsites: structure.sites.length,
+    warnings: [...structure.warnings],
+  };
+  if (structure.problems.length > 0) {
+    return {
+      ...base,
+      space_group: null,
+      lattice: cellAsWritten(latticeParameters(structure.lattice)),
+      warnings: [
+        ...base.warnings,
+        `not usable for a CRYSTAL deck as it is: ${
+          structure.problems.join(", ")
+        } (no symmetry found)`,
+      ],
+    };
+  }
+  try {
+    const symmetry = await analyzeSymmetry(structure);
+    return {
+      ...base,
+      space_group: { number: symmetry.number, symbol: symmetry.symbol },
+      lattice: cellAsWritten(symmetry.lattice),
+    };
+  } catch (error) {
+    if (!(error instanceof SymmetryError)) throw error;
+    return {
+      ...base,
+      space_group: null,
+      lattice: cellAsWritten(latticeParameters(structure.lattice)),
+      warnings: [...base.warnings, error.message],
+    };
+  }
+}
+
+/** Asks every provider for `query` and gathers what they found and how they failed. */
+export async function searchMaterials(
+  query: SearchQuery,
+  options: { providers: readonly Provider[]; timeoutMs: number },
+): Promise<SearchResult> {
+  const answers = await Promise.all(options.providers.map(async (provider) => {
+    try {
+      const entries = await searchProvider(provider, query, { timeoutMs: options.timeoutMs });
+      const results: MaterialHit[] = [];
+      const errors: SearchResult["errors"] = [];
+      for (const entry of entries) {
+        try {
+          results.push(await hitOf(provider.id, entry));
+        } catch (error) {
+          if (!(error instanceof TypeError)) throw error;
+          errors.push({ provider: provider.id, message: `entry "${entry.id}": ${error.message}` });
+        }
+      }
+      return { results, errors };
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      return { results: [], errors: [{ provider: provider.id, message: error.message }] };
+    }
+  }));
+  return {
+    results: answers.flatMap((a) => a.results),
+    errors: answers.flatMap((a) => a.errors),
+  };
+}
