@@ -34,6 +34,7 @@ const BY_KIND: Record<string, ExitName> = {
   invalid_state: "conflict",
   ssh_failed: "remote",
   slurm_rejected: "remote",
+  provider_failed: "remote",
   cancelled: "interrupted",
   aborted: "interrupted",
 };

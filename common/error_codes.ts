@@ -23,6 +23,10 @@ export const ERROR_KINDS = {
   invalid_input_file: { code: -32007, description: "An input file (a CRYSTAL deck) is invalid" },
   timeout: { code: -32008, description: "The operation took longer than allowed" },
   cancelled: { code: -32009, description: "The request was cancelled" },
+  provider_failed: {
+    code: -32010,
+    description: "A materials database (an OPTIMADE provider) failed or was unreachable",
+  },
 } as const;
 
 /** The name of an error kind. */

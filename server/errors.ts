@@ -61,5 +61,7 @@ export const InvalidParamsError = kindClass("invalid_params", "InvalidParamsErro
 export const CancelledError = kindClass("cancelled", "CancelledError");
 /** The operation took too long. */
 export const TimeoutError = kindClass("timeout", "TimeoutError");
+/** A materials database (an OPTIMADE provider) failed or could not be reached. */
+export const ProviderFailedError = kindClass("provider_failed", "ProviderFailedError");
 /** The database failed. */
 export const DatabaseError = kindClass("database", "DatabaseError");

@@ -57,7 +57,7 @@ export interface FakeProviderOptions {
   requestDelay?: number;
   /** Answer every request with an HTML page. */
   html?: boolean;
-  /** Never answer /v1/structures. */
+  /** Never answer /v1/structures or an entry. */
   hang?: boolean;
 }
 
@@ -94,14 +94,27 @@ export function startFakeProvider(options: FakeProviderOptions = {}): FakeProvid
         meta: { api_version: "1.2.0", more_data_available: false },
       });
     }
+    if (options.hang && url.pathname.startsWith("/v1/structures")) {
+      await new Promise((resolve) => hung.signal.addEventListener("abort", resolve));
+      return new Response("late");
+    }
+    const single = /^\/v1\/structures\/(.+)$/.exec(url.pathname);
+    if (single !== null) {
+      const id = decodeURIComponent(single[1]!);
+      const entry = entries.find((e) => (e as { id: string }).id === id);
+      return entry === undefined
+        ? Response.json({ errors: [{ status: "404", detail: `no structure ${id}` }] }, {
+          status: 404,
+        })
+        : Response.json({
+          data: entry,
+          meta: { api_version: "1.2.0", more_data_available: false },
+        });
+    }
     if (url.pathname !== "/v1/structures") {
       return Response.json({ errors: [{ status: "404", detail: "no such endpoint" }] }, {
         status: 404,
       });
-    }
-    if (options.hang) {
-      await new Promise((resolve) => hung.signal.addEventListener("abort", resolve));
-      return new Response("late");
     }
     if (tooMany < (options.tooMany ?? 0)) {
       tooMany++;

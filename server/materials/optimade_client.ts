@@ -197,19 +197,12 @@ async function listedProperties(
  * The entries `provider` has for `query`, at most `query.limit`.
  * @throws {ProviderError} naming what went wrong, including the deadline
  */
-export async function searchProvider(
+export function searchProvider(
   provider: Provider,
   query: SearchQuery,
   clientOptions: ClientOptions,
 ): Promise<Entry[]> {
-  const options: Required<ClientOptions> = {
-    maxRetries: 3,
-    sleep: sleepFor,
-    ...clientOptions,
-  };
-  const signal = AbortSignal.timeout(options.timeoutMs);
-  const base = provider.baseUrl.replace(/\/+$/, "");
-  try {
+  return underDeadline(provider, clientOptions, async (base, options, signal) => {
     const listed = await listedProperties(base, options, signal);
     const filter = buildFilter(query, listed);
     const fields = WANTED.filter((f) => listed.has(f)).join(",");
@@ -242,6 +235,43 @@ export async function searchProvider(
       }
     }
     return entries;
+  });
+}
+
+/**
+ * One entry of `provider` by its id, from `/v1/structures/<id>`.
+ * @throws {ProviderError} naming what went wrong, including an entry the provider does not have
+ */
+export function fetchEntry(
+  provider: Provider,
+  entryId: string,
+  clientOptions: ClientOptions,
+): Promise<Entry> {
+  return underDeadline(provider, clientOptions, async (base, options, signal) => {
+    const url = `${base}/v1/structures/${encodeURIComponent(entryId)}`;
+    const body = await getJson(url, options, signal);
+    const data = (body.data ?? null) as Record<string, unknown> | null;
+    if (data === null || Array.isArray(data) || typeof data !== "object") {
+      throw new ProviderError(`it has no structure "${entryId}"`);
+    }
+    if (data.id !== entryId || typeof data.attributes !== "object" || data.attributes === null) {
+      throw new ProviderError(`its answer to ${url} is not the entry "${entryId}"`);
+    }
+    return { id: entryId, attributes: data.attributes as Record<string, unknown> };
+  });
+}
+
+/** Runs `work` on the provider's base URL under one deadline, every failure a ProviderError. */
+async function underDeadline<T>(
+  provider: Provider,
+  clientOptions: ClientOptions,
+  work: (base: string, options: Required<ClientOptions>, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const options: Required<ClientOptions> = { maxRetries: 3, sleep: sleepFor, ...clientOptions };
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const base = provider.baseUrl.replace(/\/+$/, "");
+  try {
+    return await work(base, options, signal);
   } catch (error) {
     if (error instanceof ProviderError) throw error;
     if (signal.aborted) {

@@ -31,6 +31,7 @@ import { unsubscribe } from "./jobs/unsubscribe.ts";
 import { jobsChanged, jobsResyncRequired } from "./jobs/_notifications.ts";
 import { discover } from "./rpc/discover.ts";
 import { generateD12 } from "./materials/generate_d12.ts";
+import { get as materialsGet } from "./materials/get.ts";
 import { providers as materialsProviders } from "./materials/providers.ts";
 import { search as materialsSearch } from "./materials/search.ts";
 import { ping } from "./system/ping.ts";
@@ -67,6 +68,7 @@ export const METHODS = [
   adopt,
   sync,
   materialsSearch,
+  materialsGet,
   materialsProviders,
   generateD12,
 ] as const;

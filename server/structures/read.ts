@@ -10,8 +10,9 @@ import { structureFromOptimade } from "./optimade.ts";
 import { parsePoscar } from "./poscar.ts";
 import type { Structure } from "./structure.ts";
 
-/** The forms a structure may come in. */
+/** The forms a structure may come in; a material_id is fetched by the caller. */
 export interface StructureSource {
+  material_id?: string | undefined;
   cif?: string | undefined;
   poscar?: string | undefined;
   structure?: unknown;
@@ -23,17 +24,24 @@ const READERS = {
   structure: (value: unknown) => structureFromOptimade(value),
 } as const;
 
-/** Reads the one source given. @throws {CrystalInputInvalidError} naming what was wrong */
-export function readStructure(source: StructureSource): Structure {
-  const given = (Object.keys(READERS) as (keyof typeof READERS)[])
-    .filter((key) => source[key] !== undefined);
+const FORMS = ["material_id", "cif", "poscar", "structure"] as const;
+
+/** Which one form `source` gives. @throws {CrystalInputInvalidError} unless exactly one */
+export function chooseSource(source: StructureSource): (typeof FORMS)[number] {
+  const given = FORMS.filter((key) => source[key] !== undefined);
   if (given.length !== 1) {
     throw new CrystalInputInvalidError(
-      `Cannot read a structure: give exactly one of cif, poscar and structure` +
+      `Cannot read a structure: give exactly one of material_id, cif, poscar and structure` +
         (given.length > 1 ? `, not ${given.join(" and ")}` : ""),
     );
   }
-  const form = given[0]!;
+  return given[0]!;
+}
+
+/** Reads the one text or attributes source given. @throws {CrystalInputInvalidError} naming what was wrong */
+export function readStructure(source: StructureSource): Structure {
+  const form = chooseSource(source);
+  if (form === "material_id") throw new TypeError("readStructure() cannot fetch a material_id");
   try {
     return READERS[form](source[form]);
   } catch (error) {

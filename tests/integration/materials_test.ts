@@ -8,6 +8,7 @@ import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
 import { join } from "node:path";
 import { generateD12 } from "../../server/methods/materials/generate_d12.ts";
+import { get } from "../../server/methods/materials/get.ts";
 import { search } from "../../server/methods/materials/search.ts";
 import { DISORDERED_ENTRY, MGO_ENTRY, startFakeProvider } from "../_optimade.ts";
 import { fixtureTest, readCrystalFixture } from "../_fixtures.ts";
@@ -83,7 +84,7 @@ Deno.test("materials.generate_d12 refuses a disordered CIF and two sources, nami
     client.request("materials.generate_d12", { cif: disordered, poscar: "x" }),
     (e) =>
       e instanceof ServerError && e.code === -32007 &&
-      /exactly one of cif, poscar and structure/.test(e.message),
+      /exactly one of material_id, cif, poscar and structure, not cif and poscar/.test(e.message),
   );
   await assert.rejects(
     client.request("materials.generate_d12", { cif: "data_x\n_cell_length_a\n" }),
@@ -144,6 +145,34 @@ Deno.test("materials.search asks the configured providers at once: one answers i
     'chemical_formula_reduced="MgO" AND elements HAS ALL "Mg","O" AND nelements=2',
   );
 
+  // materials.get and generate_d12 {material_id} read the entry from its provider.
+  const material = await client.request("materials.get", { id: "mp:mp-1265" });
+  assert.deepEqual(material, {
+    ...get.examples[0]!.result,
+    url: `${good.baseUrl}/v1/structures/mp-1265`,
+  });
+  const deck = await client.request("materials.generate_d12", { material_id: "mp:mp-1265" }) as {
+    d12: string;
+  };
+  assert.match(deck.d12, /^MgO\nCRYSTAL\n0 0 0\n225\n4\.21\n2\n12 0 0 0\n8 0 0 0\.5\n/);
+  await assert.rejects(
+    client.request("materials.get", { id: "mp:mp-404" }),
+    (e) =>
+      e instanceof ServerError && e.code === -32010 &&
+      /Cannot fetch material "mp:mp-404": .*HTTP 404: no structure mp-404/.test(e.message),
+  );
+  await assert.rejects(
+    client.request("materials.get", { id: "slow:x" }),
+    (e) =>
+      e instanceof ServerError && e.code === -32010 &&
+      /no complete answer within 2 s/.test(e.message),
+  );
+  await assert.rejects(
+    client.request("materials.get", { id: "mp-1265" }),
+    (e) =>
+      e instanceof ServerError && e.code === -32602 &&
+      /expected "<provider>:<entry_id>"/.test(e.message),
+  );
   await assert.rejects(
     client.request("materials.search", { formula: "Mg(OH)2" }),
     (e) => e instanceof ServerError && e.code === -32602 && /at "\(OH\)2"/.test(e.message),

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { generateDeck } from "../../structures/generate_deck.ts";
-import { readStructure } from "../../structures/read.ts";
+import { chooseSource, readStructure } from "../../structures/read.ts";
 import { BASIS_SETS } from "../../structures/basis_sets.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
+import { fetchMaterial } from "../../materials/material.ts";
+import type { MethodContext } from "../context.ts";
 
 const VEC3 = z.array(z.number()).length(3);
 const CELL = z.strictObject({
@@ -25,9 +27,12 @@ export const generateD12 = defineMethod({
     "primitive cell at 0.2 Å⁻¹ or finer; ISP = 2 IS) and TOLDEE, with " +
     "OPTGEOM inside the geometry block when optimising. Disordered, partially occupied or " +
     "non-3D structures, and elements the basis set lacks, are refused naming the cause. Give " +
-    "exactly one of cif, poscar and structure. The origin CRYSTAL assumes for the 24 groups with " +
+    "exactly one of material_id, cif, poscar and structure. The origin CRYSTAL assumes for the 24 groups with " +
     "two origin choices is taken as origin choice 1: check it with TESTGEOM on your CRYSTAL.",
   params: z.strictObject({
+    material_id: z.string().min(3).max(300).optional().describe(
+      '"<provider>:<entry_id>" from materials.search, fetched from its provider',
+    ),
     cif: z.string().min(1).max(16 * 1024 * 1024).optional().describe("CIF 1.1 text"),
     poscar: z.string().min(1).max(16 * 1024 * 1024).optional().describe(
       "VASP 5 POSCAR text (with the element line)",
@@ -69,7 +74,7 @@ export const generateD12 = defineMethod({
     symprec: z.number().describe("The tolerance used, in Å"),
     warnings: z.array(z.string()).describe("What to know about the deck"),
   }),
-  errors: ["invalid_input_file"],
+  errors: ["invalid_input_file", "provider_failed"],
   examples: [{
     name: "rock salt from a POSCAR",
     params: {
@@ -90,8 +95,10 @@ export const generateD12 = defineMethod({
       warnings: [],
     },
   }],
-  async handler(params) {
-    const structure = readStructure(params);
+  async handler(params, ctx: MethodContext) {
+    const structure = chooseSource(params) === "material_id"
+      ? (await fetchMaterial(params.material_id!, ctx.config.materials)).structure
+      : readStructure(params);
     return await generateDeck(structure, {
       ...params,
       ...(params.shrink ? { shrink: params.shrink as [number, number] } : {}),
