@@ -21,6 +21,7 @@
  *
  * [materials]
  * timeout_s = 10                          # per OPTIMADE provider and search
+ * cache_days = 30                         # answers reused without asking again; 0: none
  * optimade_providers = [{ id = "mp", base_url = "https://optimade.materialsproject.org" }]
  * ```
  *
@@ -84,6 +85,7 @@ const FILE_SCHEMA = z.strictObject({
   }).optional(),
   materials: z.strictObject({
     timeout_s: MATERIALS_TIMEOUT.optional(),
+    cache_days: z.number().min(0).max(3650).optional(),
     optimade_providers: z.array(PROVIDER).min(1).refine(
       (list) => new Set(list.map((p) => p.id)).size === list.length,
       "each provider id once",
@@ -126,6 +128,8 @@ export interface DatabaseSettings {
 export interface MaterialsSettings {
   /** How long one provider gets for one search. */
   timeoutMs: number;
+  /** How long a cached answer is used instead of asking again; 0: no cache. */
+  cacheDays: number;
   /** The OPTIMADE providers to ask, replacing the built-in list; null: the built-in list. */
   providers: { id: string; baseUrl: string }[] | null;
 }
@@ -212,6 +216,7 @@ export function resolveFileSettings(
     database: { busyBudgetMs: busy * 1000 },
     materials: {
       timeoutMs: (data.materials?.timeout_s ?? 10) * 1000,
+      cacheDays: data.materials?.cache_days ?? 30,
       providers:
         data.materials?.optimade_providers?.map((p) => ({ id: p.id, baseUrl: p.base_url })) ??
           null,

@@ -177,6 +177,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX jobs_client_token ON jobs (client_token) WHERE client_token IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: "cache: when each value was fetched, for [materials] cache_days",
+    sql: `
+      ALTER TABLE cache ADD COLUMN fetched_at TEXT;
+      CREATE INDEX cache_fetched ON cache (fetched_at);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -8,6 +8,7 @@ import type { MaterialsSettings } from "../config_file.ts";
 import { InvalidParamsError, ProviderFailedError } from "../errors.ts";
 import { structureFromOptimade } from "../structures/optimade.ts";
 import type { Structure } from "../structures/structure.ts";
+import { entryKey, type MaterialsCache, throughCache } from "./cache.ts";
 import { fetchEntry, ProviderError } from "./optimade_client.ts";
 import { providersOf } from "./providers.ts";
 
@@ -26,7 +27,11 @@ export interface Material {
  * @throws {InvalidParamsError} for an id that is not `<provider>:<entry_id>` of a known provider
  * @throws {ProviderFailedError} when the provider fails, lacks the entry or sends a bad one
  */
-export async function fetchMaterial(id: string, settings: MaterialsSettings): Promise<Material> {
+export async function fetchMaterial(
+  id: string,
+  settings: MaterialsSettings,
+  options: { cache?: MaterialsCache | undefined; refresh?: boolean | undefined } = {},
+): Promise<Material> {
   const colon = id.indexOf(":");
   const [providerId, entryId] = [id.slice(0, colon), id.slice(colon + 1)];
   const { providers } = providersOf(settings);
@@ -38,7 +43,14 @@ export async function fetchMaterial(id: string, settings: MaterialsSettings): Pr
     );
   }
   try {
-    const entry = await fetchEntry(provider, entryId, { timeoutMs: settings.timeoutMs });
+    const entry = await throughCache(
+      options.cache,
+      entryKey(provider, entryId),
+      options.refresh ?? false,
+      async () => ({
+        value: await fetchEntry(provider, entryId, { timeoutMs: settings.timeoutMs }),
+      }),
+    );
     return {
       id,
       provider: provider.id,

@@ -6,6 +6,7 @@
  * @module
  */
 import { cellAsWritten } from "../structures/d12_writer.ts";
+import { entryKey, type MaterialsCache, searchKey, throughCache } from "./cache.ts";
 import { structureFromOptimade } from "../structures/optimade.ts";
 import { analyzeSymmetry, latticeParameters, SymmetryError } from "../structures/symmetry.ts";
 import type { LatticeParameters } from "../structures/symmetry.ts";
@@ -81,11 +82,24 @@ async function hitOf(provider: string, entry: Entry): Promise<MaterialHit> {
 /** Asks every provider for `query` and gathers what they found and how they failed. */
 export async function searchMaterials(
   query: SearchQuery,
-  options: { providers: readonly Provider[]; timeoutMs: number },
+  options: {
+    providers: readonly Provider[];
+    timeoutMs: number;
+    cache?: MaterialsCache | undefined;
+    refresh?: boolean | undefined;
+  },
 ): Promise<SearchResult> {
   const answers = await Promise.all(options.providers.map(async (provider) => {
     try {
-      const entries = await searchProvider(provider, query, { timeoutMs: options.timeoutMs });
+      const entries = await throughCache(
+        options.cache,
+        searchKey(provider, query),
+        options.refresh ?? false,
+        async () => {
+          const value = await searchProvider(provider, query, { timeoutMs: options.timeoutMs });
+          return { value, also: value.map((e) => ({ key: entryKey(provider, e.id), value: e })) };
+        },
+      );
       const results: MaterialHit[] = [];
       const errors: SearchResult["errors"] = [];
       for (const entry of entries) {

@@ -184,3 +184,34 @@ Deno.test("materials.search asks the configured providers at once: one answers i
       /no provider "nope" \(known: mp, cod, slow, html\)/.test(e.message),
   );
 });
+
+Deno.test("materials.search and materials.get answer from the cache once the provider is gone, unless refresh is set", async () => {
+  const provider = startFakeProvider({ entries: [MGO_ENTRY] });
+  await using box = await makeSandbox();
+  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "config.toml"),
+    `[materials]\ntimeout_s = 2\noptimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]\n`,
+  );
+  await using _daemon = await startDaemon(box);
+  await using client = new SocketClient(box.socket);
+  const online = await client.request("materials.search", { formula: "MgO" });
+  await provider[Symbol.asyncDispose](); // Offline from here on.
+  assert.deepEqual(await client.request("materials.search", { formula: "MgO" }), online);
+  const material = await client.request("materials.get", { id: "mp:mp-1265" }) as {
+    sites: unknown[];
+  };
+  assert.equal(material.sites.length, 2, "an entry a search saw is cached for materials.get");
+  const refreshed = await client.request("materials.search", { formula: "MgO", refresh: true }) as {
+    results: unknown[];
+    errors: { provider: string; message: string }[];
+  };
+  assert.deepEqual(refreshed.results, []);
+  assert.match(refreshed.errors[0]!.message, /cannot reach http:\/\/127\.0\.0\.1/);
+  // A search never made is a miss: it fails fast, naming the provider, and is not a hang.
+  const miss = await client.request("materials.search", { formula: "CaO" }) as {
+    errors: { provider: string }[];
+  };
+  assert.deepEqual(miss.errors.map((e) => e.provider), ["mp"]);
+});

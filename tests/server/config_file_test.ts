@@ -61,12 +61,14 @@ Deno.test("resolveFileSettings() names the file and the key that is wrong", () =
 Deno.test("resolveFileSettings() reads [materials]: the timeout and a provider list that replaces the built-in one", () => {
   assert.deepEqual(resolveFileSettings({ path: FILE, text: undefined }, {}).materials, {
     timeoutMs: 10_000,
+    cacheDays: 30,
     providers: null,
   });
   const text =
     '[materials]\ntimeout_s = 2.5\noptimade_providers = [{ id = "mp", base_url = "https://optimade.materialsproject.org" }]\n';
   assert.deepEqual(resolveFileSettings({ path: FILE, text }, {}).materials, {
     timeoutMs: 2500,
+    cacheDays: 30,
     providers: [{ id: "mp", baseUrl: "https://optimade.materialsproject.org" }],
   });
 });

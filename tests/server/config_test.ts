@@ -56,7 +56,7 @@ Deno.test("resolveConfig() gives the documented defaults with only HOME set", ()
     },
     slurm: { pollIntervalMs: 30_000 },
     database: { busyBudgetMs: 30_000 },
-    materials: { timeoutMs: 10_000, providers: null },
+    materials: { timeoutMs: 10_000, cacheDays: 30, providers: null },
     ssh: { home: HOME, localUser: "root", agentSocket: null },
     local: { maxConcurrent: 1, cancelGraceMs: 5000, pollMs: 2000 },
   });

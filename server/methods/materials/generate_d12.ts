@@ -5,6 +5,7 @@ import { BASIS_SETS } from "../../structures/basis_sets.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { fetchMaterial } from "../../materials/material.ts";
 import type { MethodContext } from "../context.ts";
+import { cacheOf } from "./_cache.ts";
 
 const VEC3 = z.array(z.number()).length(3);
 const CELL = z.strictObject({
@@ -97,7 +98,8 @@ export const generateD12 = defineMethod({
   }],
   async handler(params, ctx: MethodContext) {
     const structure = chooseSource(params) === "material_id"
-      ? (await fetchMaterial(params.material_id!, ctx.config.materials)).structure
+      ? (await fetchMaterial(params.material_id!, ctx.config.materials, { cache: cacheOf(ctx) }))
+        .structure
       : readStructure(params);
     return await generateDeck(structure, {
       ...params,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { fetchMaterial } from "../../materials/material.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
+import { cacheOf } from "./_cache.ts";
 
 const VEC3 = z.array(z.number()).length(3);
 
@@ -11,9 +12,11 @@ export const get = defineMethod({
   summary: "Fetch one material's structure by the id materials.search gave",
   description: "Asks the provider for /v1/structures/<entry_id> and answers the cell (rows a, " +
     "b, c in Å) and every site in fractional coordinates, with what would stop a CRYSTAL deck " +
-    "(problems) and where it came from (url).",
+    "(problems) and where it came from (url). Entries seen by materials.search or fetched " +
+    "before are answered from the cache for [materials] cache_days unless refresh is set.",
   params: z.strictObject({
     id: z.string().min(3).max(300).describe('"<provider>:<entry_id>", as materials.search gives'),
+    refresh: z.boolean().default(false).describe("Ask the provider even when the entry is cached"),
   }),
   result: z.strictObject({
     id: z.string(),
@@ -43,7 +46,10 @@ export const get = defineMethod({
     },
   }],
   async handler(params, ctx: MethodContext) {
-    const material = await fetchMaterial(params.id, ctx.config.materials);
+    const material = await fetchMaterial(params.id, ctx.config.materials, {
+      cache: cacheOf(ctx),
+      refresh: params.refresh,
+    });
     const formula = material.attributes.chemical_formula_reduced;
     return {
       id: material.id,

@@ -6,6 +6,7 @@ import { searchMaterials } from "../../materials/search.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { atomicNumber } from "../../structures/elements.ts";
 import type { MethodContext } from "../context.ts";
+import { cacheOf } from "./_cache.ts";
 
 const LATTICE = z.strictObject({
   a: z.number(),
@@ -27,7 +28,8 @@ export const search = defineMethod({
     "serves); a query needing a property a provider's /v1/info/structures does not list fails " +
     "for that provider. space_group and lattice are the daemon's (moyo, conventional cell), " +
     "not the provider's; a disordered entry is listed with a warning and no space group. " +
-    "HTTPS_PROXY and NO_PROXY are honoured.",
+    "Answers are cached for [materials] cache_days (30) and reused without asking, also " +
+    "offline, unless refresh is set. HTTPS_PROXY and NO_PROXY are honoured.",
   params: z.strictObject({
     formula: z.string().min(1).max(200).optional().describe('A formula, e.g. "MgO" or "Fe2O3"'),
     elements: z.array(z.string()).min(1).max(20).optional().describe(
@@ -36,6 +38,9 @@ export const search = defineMethod({
     nelements: z.number().int().min(1).max(20).optional().describe("The exact number of elements"),
     providers: z.array(z.string()).min(1).optional().describe("Ask only these provider ids"),
     limit: z.number().int().min(1).max(500).default(20).describe("At most this many per provider"),
+    refresh: z.boolean().default(false).describe(
+      "Ask the providers even when the cache holds a fresh answer",
+    ),
   }),
   result: z.strictObject({
     results: z.array(z.strictObject({
@@ -102,6 +107,8 @@ export const search = defineMethod({
     return await searchMaterials({ formula, elements, nelements, limit: params.limit }, {
       providers: providers.filter((p) => params.providers?.includes(p.id) ?? true),
       timeoutMs: ctx.config.materials.timeoutMs,
+      cache: cacheOf(ctx),
+      refresh: params.refresh,
     });
   },
 });
