@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../common/bytes.ts";
 import { VERSION } from "../../common/version.ts";
 
 /** An OPTIMADE database to ask. */
@@ -136,6 +137,24 @@ function errorText(status: number, body: unknown): string {
   return `HTTP ${status}`;
 }
 
+/** The most of one answer we read: a page of 100 entries is a few MiB at most. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+/** The answer's text, refusing one larger than MAX_ANSWER_BYTES without reading it all. */
+async function boundedText(response: Response, url: string): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? new ReadableStream<Uint8Array>()) {
+    size += chunk.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await response.body?.cancel().catch(() => {/* already closed */});
+      throw new ProviderError(`its answer to ${url} is larger than ${MAX_ANSWER_BYTES >> 20} MiB`);
+    }
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(concatBytes(chunks));
+}
+
 /** One request, answered JSON or failed; a 429 waits (Retry-After, capped) and is retried. */
 async function getJson(
   url: string,
@@ -150,7 +169,7 @@ async function getJson(
         "user-agent": `crystalmath-server/${VERSION}`,
       },
     });
-    const text = await response.text();
+    const text = await boundedText(response, url);
     let body: unknown;
     try {
       body = JSON.parse(text);

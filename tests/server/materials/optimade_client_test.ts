@@ -119,3 +119,24 @@ Deno.test("searchProvider() names an HTML answer, a silent provider and a loopin
     assert.ok(!fake.requests.some((r) => r.pathname === "/v1/structures"), "never sent");
   }
 });
+
+Deno.test("searchProvider() refuses an answer larger than 32 MiB without keeping it", async () => {
+  const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    let sent = 0;
+    return new Response(
+      new ReadableStream({
+        pull(controller) {
+          if (sent++ < 40) controller.enqueue(chunk);
+          else controller.close();
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+  });
+  const { port } = server.addr as Deno.NetAddr;
+  await assert.rejects(
+    searchProvider({ id: "x", baseUrl: `http://127.0.0.1:${port}` }, MGO, { timeoutMs: 10_000 }),
+    (e) => e instanceof ProviderError && /larger than 32 MiB/.test(e.message),
+  );
+});
