@@ -9,20 +9,10 @@ import {
   stateText,
 } from "../human.ts";
 import { printJson, printText } from "../output.ts";
+import { JOB_STATES, type JobState } from "../../server/model/job_state.ts";
 
-const STATES = [
-  "created",
-  "submitted",
-  "queued",
-  "running",
-  "completed",
-  "failed",
-  "cancelled",
-  "unknown",
-] as const;
-
-function isState(text: string): text is typeof STATES[number] {
-  return (STATES as readonly string[]).includes(text);
+function isState(text: string): text is JobState {
+  return (JOB_STATES as readonly string[]).includes(text);
 }
 
 /** `jobs`: a compact table of jobs, newest first. */
@@ -34,7 +24,7 @@ export const jobsCommand: Command = {
   async run({ flags, facts }) {
     const state = flags.state as string | undefined;
     if (state !== undefined && !isState(state)) {
-      throw new UsageError(`Invalid --state "${state}": expected one of ${STATES.join(", ")}`);
+      throw new UsageError(`Invalid --state "${state}": expected one of ${JOB_STATES.join(", ")}`);
     }
     const limit = flags.limit === undefined ? 50 : Number(flags.limit);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
