@@ -9,7 +9,7 @@ import {
   stateText,
 } from "../human.ts";
 import { printJson, printText } from "../output.ts";
-import { JOB_STATES, type JobState } from "../../server/model/job_state.ts";
+import { JOB_STATES, type JobState } from "../../common/job_states.ts";
 
 function isState(text: string): text is JobState {
   return (JOB_STATES as readonly string[]).includes(text);

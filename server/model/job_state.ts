@@ -5,20 +5,9 @@
  * @module
  */
 
-/** Every job state, in the order the terminal UI shows them. */
-export const JOB_STATES = [
-  "created",
-  "submitted",
-  "queued",
-  "running",
-  "completed",
-  "failed",
-  "cancelled",
-  "unknown",
-] as const;
+import type { JobState } from "../../common/job_states.ts";
 
-/** A job state. */
-export type JobState = typeof JOB_STATES[number];
+export { JOB_STATES, type JobState } from "../../common/job_states.ts";
 
 /** States a job never leaves. */
 export const TERMINAL_STATES: readonly JobState[] = ["completed", "failed", "cancelled"];
