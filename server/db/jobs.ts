@@ -46,6 +46,7 @@ export interface JobFilter {
   state?: JobState | undefined;
   runner?: string | undefined;
   cluster_id?: number | undefined;
+  workflow_id?: string | undefined;
   search?: string | undefined;
   limit: number;
   offset: number;
@@ -58,6 +59,9 @@ export function listJobs(db: Database, filter: JobFilter): { rows: JobRow[]; tot
   if (filter.state) where.push("state = ?"), args.push(filter.state);
   if (filter.runner) where.push("runner_type = ?"), args.push(filter.runner);
   if (filter.cluster_id !== undefined) where.push("cluster_id = ?"), args.push(filter.cluster_id);
+  if (filter.workflow_id !== undefined) {
+    where.push("workflow_id = ?"), args.push(filter.workflow_id);
+  }
   if (filter.search) {
     where.push("name LIKE ? ESCAPE '\\'");
     args.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -184,9 +188,9 @@ export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
     // The pk is above every pk ever given, deleted ones too: a pk names one job for good.
     `INSERT INTO jobs (pk, uuid, name, state, dft_code, runner_type, cluster_id, input,
        properties_input, restart_from, tags_json, resources_json, output_name, depends_on_json,
-       client_token, created_at, updated_at)
+       client_token, workflow_id, created_at, updated_at)
      VALUES (MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM job_pk_high)) + 1,
-       ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+       ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
   ).get(
     job.uuid,
     job.name,
@@ -201,6 +205,7 @@ export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
     job.output_name,
     JSON.stringify(job.depends_on ?? []),
     job.client_token ?? null,
+    job.workflow_id ?? null,
     at,
     at,
   ) as unknown as JobRow;

@@ -185,6 +185,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX cache_fetched ON cache (fetched_at);
     `,
   },
+  {
+    version: 6,
+    description: "jobs: the workflow a job belongs to, as a group tag",
+    sql: `
+      -- A free-form tag: the id of one of our workflows or the terminal UI's own "wf_<n>".
+      ALTER TABLE jobs ADD COLUMN workflow_id TEXT;
+      CREATE INDEX jobs_workflow ON jobs (workflow_id) WHERE workflow_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

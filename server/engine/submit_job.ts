@@ -35,6 +35,8 @@ export interface JobRequest {
   tags?: readonly string[] | undefined;
   /** An idempotency key: submitting again with it gives back the same job. */
   client_token?: string | undefined;
+  /** The workflow the job belongs to, as a group tag. */
+  workflow_id?: string | undefined;
 }
 
 /** The cluster type each remote runner needs. */
@@ -169,6 +171,7 @@ export async function submitJob(engine: Engine, request: JobRequest): Promise<Jo
     output_name: slugOf(request.name),
     depends_on: dependsOn,
     client_token: request.client_token ?? null,
+    workflow_id: request.workflow_id ?? null,
   }).catch((error) => {
     // Two submits with one key at the same instant: the first one's job is the answer.
     const winner = request.client_token === undefined

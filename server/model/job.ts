@@ -63,6 +63,8 @@ export interface JobRow {
   remote_pid: number | null;
   /** The idempotency key the submitting client gave, if any. */
   client_token: string | null;
+  /** The workflow the job belongs to: a group tag, ours or the terminal UI's. */
+  workflow_id: string | null;
 }
 
 /** The columns that may change without a state change: every column a runner records. */
@@ -103,6 +105,7 @@ export interface NewJob {
   output_name: string;
   depends_on?: readonly number[];
   client_token?: string | null;
+  workflow_id?: string | null;
 }
 
 /** The pks a job waits for. */

@@ -8,6 +8,12 @@ import { z } from "zod";
 import { type JobRow, RUNNER_TYPES } from "../../model/job.ts";
 import { JOB_STATES } from "../../model/job_state.ts";
 
+/** A workflow id as jobs carry it: ours, or a client's own group tag such as "wf_3". */
+export const WORKFLOW_ID = z.string().min(1).max(64).regex(
+  /^[A-Za-z0-9_.:-]+$/,
+  "must be letters, digits and _ . : - only",
+);
+
 /** One job in a listing. */
 export const JOB_STATUS = z.strictObject({
   pk: z.number().int().describe("Job id"),
@@ -26,6 +32,7 @@ export const JOB_STATUS = z.strictObject({
   finished_at: z.string().nullable().describe("ISO-8601"),
   final_energy: z.number().nullable().describe("Final total energy, Hartree"),
   error_snippet: z.string().nullable().describe("The line that explains a failure"),
+  workflow_id: WORKFLOW_ID.nullable().describe("The workflow the job belongs to, if any"),
 });
 
 /** A job in a listing. */
@@ -54,6 +61,7 @@ export function jobStatusOf(row: JobRow, now: Date): JobStatus {
     finished_at: row.finished_at,
     final_energy: row.final_energy,
     error_snippet: row.error_snippet,
+    workflow_id: row.workflow_id,
   };
 }
 

@@ -62,6 +62,7 @@ export const get = defineMethod({
       finished_at: null,
       final_energy: null,
       error_snippet: null,
+      workflow_id: null,
       final_energy_ev: null,
       convergence_met: null,
       scf_cycles: null,

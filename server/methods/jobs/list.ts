@@ -4,7 +4,7 @@ import { RUNNER_TYPES } from "../../model/job.ts";
 import { JOB_STATES } from "../../model/job_state.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
-import { JOB_STATUS, jobStatusOf } from "./_shapes.ts";
+import { JOB_STATUS, jobStatusOf, WORKFLOW_ID } from "./_shapes.ts";
 
 /** `jobs.list`: a page of jobs, newest first. */
 export const list = defineMethod({
@@ -15,6 +15,7 @@ export const list = defineMethod({
     state: z.enum(JOB_STATES).optional().describe("Only jobs in this state"),
     runner: z.enum(RUNNER_TYPES).optional().describe("Only jobs of this runner"),
     cluster_id: z.number().int().positive().optional().describe("Only jobs on this cluster"),
+    workflow_id: WORKFLOW_ID.optional().describe("Only the jobs of this workflow"),
     limit: z.number().int().min(1).max(1000).default(100).describe("Page size, 1 to 1000"),
     offset: z.number().int().min(0).default(0).describe("Jobs to skip"),
     search: z.string().min(1).max(200).optional().describe("Substring of the job name"),
@@ -43,6 +44,7 @@ export const list = defineMethod({
         finished_at: "2026-01-01T12:00:13.500Z",
         final_energy: -275.44859113743,
         error_snippet: null,
+        workflow_id: null,
       }],
       total: 1,
     },

@@ -5,7 +5,7 @@ import { defineMethod } from "../../rpc/define_method.ts";
 import { submitJob } from "../../engine/submit_job.ts";
 import { CrystalInputInvalidError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
-import { JOB_STATUS } from "./_shapes.ts";
+import { JOB_STATUS, WORKFLOW_ID } from "./_shapes.ts";
 
 const SLURM_RESOURCES = CLUSTER_FIELDS.default_resources.unwrap().shape;
 
@@ -128,6 +128,9 @@ export const submit = defineMethod({
         "Idempotency key (a UUID, say): submitting again with it returns the same job instead " +
           "of a second one; reusing it for a different request is a conflict",
       ),
+    workflow_id: WORKFLOW_ID.optional().describe(
+      "The workflow the job belongs to: a group tag that jobs.list can filter on",
+    ),
     tags: z.array(z.string().trim().min(1).max(64).regex(PRINTABLE, PRINTABLE_MESSAGE)).max(32)
       .optional().describe("Free-form labels"),
   }),

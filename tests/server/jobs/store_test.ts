@@ -24,7 +24,7 @@ function newStore(db: Database, clock: Clock = tickingClock()) {
   return { store, seen };
 }
 
-async function newJob(store: JobStore, name: string) {
+async function newJob(store: JobStore, name: string, workflowId?: string) {
   return await store.insert({
     uuid: crypto.randomUUID(),
     name,
@@ -37,6 +37,7 @@ async function newJob(store: JobStore, name: string) {
     tags: [],
     resources: {},
     output_name: name,
+    ...(workflowId === undefined ? {} : { workflow_id: workflowId }),
   });
 }
 
@@ -163,6 +164,19 @@ Deno.test("listJobs() pages newest first and keeps per-state totals in step", as
     ["job_2%"],
   );
   assert.equal(listJobs(db, { search: "_", state: "failed", limit: 100, offset: 0 }).total, 5);
+});
+
+Deno.test("listJobs() filters on the workflow tag a job was submitted with", async () => {
+  using db = Database.open(":memory:");
+  const { store } = newStore(db);
+  await newJob(store, "alone");
+  const a = await newJob(store, "a1", "wf_1");
+  await newJob(store, "b1", "wf-2");
+  const a2 = await newJob(store, "a2", "wf_1");
+  assert.equal(a.workflow_id, "wf_1");
+  const page = listJobs(db, { workflow_id: "wf_1", limit: 100, offset: 0 });
+  assert.deepEqual([page.rows.map((r) => r.pk), page.total], [[a2.pk, a.pk], 2]);
+  assert.equal(listJobs(db, { workflow_id: "wf", limit: 100, offset: 0 }).total, 0);
 });
 
 Deno.test("JobStore.onChange() keeps a listener that throws from reaching the writer", async () => {
