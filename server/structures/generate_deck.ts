@@ -88,26 +88,24 @@ function p1Geometry(structure: Structure): GeometrySpec {
   };
 }
 
-/** Writes the deck for `structure`. @throws {CrystalInputInvalidError} naming the problem */
-export async function generateDeck(
+/** Where the structure's atoms go in a geometry block, and what was found on the way. */
+export interface Placement extends Omit<GeneratedDeck, "d12"> {
+  geometry: GeometrySpec;
+  /** The centring letter of the group written (P for P1), for SHRINK. */
+  centring: Centring;
+}
+
+/**
+ * Finds the symmetry of `structure` and the geometry that writes it: the symmetric one when it
+ * rebuilds the structure, else P1 with every atom and a warning.
+ * @throws {CrystalInputInvalidError} for what CRYSTAL cannot take, naming it
+ */
+export async function placeStructure(
   structure: Structure,
-  options: DeckOptions = {},
-): Promise<GeneratedDeck> {
+  options: { symprec?: number | undefined } = {},
+): Promise<Placement> {
   checkUsable(structure);
-  const basis = (options.basis_set ?? "POB-TZVP-REV2").toUpperCase();
-  const missing = uncovered(basis, structure.sites.map((s) => atomicNumber(s.element) ?? 0));
-  if (missing !== undefined && missing.length > 0) {
-    throw new CrystalInputInvalidError(
-      `Cannot use basis set ${basis}: it does not cover ${
-        missing.map((z) => ELEMENTS[z - 1]).join(", ")
-      }`,
-      { data: { reason: "basis_set_coverage", elements: missing.map((z) => ELEMENTS[z - 1]) } },
-    );
-  }
   const warnings = [...structure.warnings];
-  if (missing === undefined) {
-    warnings.push(`basis set ${basis} is not in the coverage table: check that CRYSTAL has it`);
-  }
   const symprec = options.symprec ?? DEFAULT_SYMPREC;
   let symmetry: SymmetryResult | undefined;
   try {
@@ -143,19 +141,9 @@ export async function generateDeck(
     lattice: symmetry.lattice,
     atoms: symmetry.asymmetric_unit.map((s) => ({ atomic_number: s.atomic_number, frac: s.frac })),
   };
-  const functional = options.functional ?? "PBE";
-  const d12 = writeD12({
-    title: options.title ?? structure.title ?? "crystalmath",
-    geometry,
-    basis,
-    functional: functional.toUpperCase() === "HF" ? null : functional,
-    shrink: options.shrink ??
-      shrinkFor(geometry.lattice, (symmetry?.symbol[0] ?? "P") as Centring),
-    toldee: options.optimize ? 8 : 7,
-    optimize: options.optimize ? { type: options.opt_type ?? "FULLOPTG" } : undefined,
-  });
   return {
-    d12,
+    geometry,
+    centring: (symmetry?.symbol[0] ?? "P") as Centring,
     space_group: symmetry === undefined
       ? { number: 1, symbol: "P 1", hall_number: null }
       : { number: symmetry.number, symbol: symmetry.symbol, hall_number: symmetry.hall_number },
@@ -177,4 +165,46 @@ export async function generateDeck(
     symprec: symmetry?.symprec ?? symprec,
     warnings,
   };
+}
+
+/**
+ * Refuses a basis set that lacks one of the structure's elements, naming them.
+ * @returns a warning when the set is not in the coverage table, else null
+ */
+export function checkBasisCoverage(basis: string, structure: Structure): string | null {
+  const missing = uncovered(basis, structure.sites.map((s) => atomicNumber(s.element) ?? 0));
+  if (missing === undefined) {
+    return `basis set ${basis} is not in the coverage table: check that CRYSTAL has it`;
+  }
+  if (missing.length > 0) {
+    const elements = missing.map((z) => ELEMENTS[z - 1]);
+    throw new CrystalInputInvalidError(
+      `Cannot use basis set ${basis}: it does not cover ${elements.join(", ")}`,
+      { data: { reason: "basis_set_coverage", elements } },
+    );
+  }
+  return null;
+}
+
+/** Writes the deck for `structure`. @throws {CrystalInputInvalidError} naming the problem */
+export async function generateDeck(
+  structure: Structure,
+  options: DeckOptions = {},
+): Promise<GeneratedDeck> {
+  checkUsable(structure);
+  const basis = (options.basis_set ?? "POB-TZVP-REV2").toUpperCase();
+  const coverage = checkBasisCoverage(basis, structure);
+  const { geometry, centring, ...placement } = await placeStructure(structure, options);
+  const functional = options.functional ?? "PBE";
+  const d12 = writeD12({
+    title: options.title ?? structure.title ?? "crystalmath",
+    geometry,
+    basis,
+    functional: functional.toUpperCase() === "HF" ? null : functional,
+    shrink: options.shrink ?? shrinkFor(geometry.lattice, centring),
+    toldee: options.optimize ? 8 : 7,
+    optimize: options.optimize ? { type: options.opt_type ?? "FULLOPTG" } : undefined,
+  });
+  const warnings = coverage === null ? placement.warnings : [...placement.warnings, coverage];
+  return { d12, ...placement, warnings };
 }
