@@ -22,6 +22,7 @@ const BY_KIND: Record<string, ExitName> = {
   method_not_found: "usage",
   invalid_params: "usage",
   invalid_input_file: "usage",
+  template_error: "usage",
   internal_error: "internal",
   server_error: "internal",
   database: "internal",

@@ -27,6 +27,10 @@ export const ERROR_KINDS = {
     code: -32010,
     description: "A materials database (an OPTIMADE provider) failed or was unreachable",
   },
+  template_error: {
+    code: -32011,
+    description: "A template could not be parsed or rendered, or went past its limits",
+  },
 } as const;
 
 /** The name of an error kind. */

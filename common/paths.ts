@@ -80,6 +80,14 @@ export function resolveConfigPath(facts: PlatformFacts): string {
   );
 }
 
+/** The user's template directory: beside the default config file, never inside the source tree. */
+export function resolveTemplatesDir(facts: PlatformFacts): string {
+  if (facts.os === "darwin") {
+    return join(home(facts), "Library", "Application Support", APP_DIR, "templates");
+  }
+  return join(xdg(facts, "XDG_CONFIG_HOME") ?? join(home(facts), ".config"), APP_DIR, "templates");
+}
+
 /** The log file used when stderr is not a terminal: the user state directory. */
 export function resolveLogPath(facts: PlatformFacts, flag?: string): string {
   if (flag) return flag;

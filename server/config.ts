@@ -12,6 +12,7 @@ import {
   resolveDbPath,
   resolveLogPath,
   resolveSocketPath,
+  resolveTemplatesDir,
 } from "../common/paths.ts";
 import {
   type CrystalSettings,
@@ -49,6 +50,8 @@ export interface Config {
   slurm: SlurmSettings;
   database: DatabaseSettings;
   materials: MaterialsSettings;
+  /** The directory of user templates, which may override a built-in by name. */
+  templatesDir: string;
   /** What the SSH layer needs from the environment. */
   ssh: { home: string; localUser: string; agentSocket: string | null };
   local: LocalSettings & {
@@ -104,6 +107,7 @@ export function resolveConfig(
     slurm: settings.slurm,
     database: settings.database,
     materials: settings.materials,
+    templatesDir: settings.templates.dir ?? resolveTemplatesDir(facts),
     ssh: {
       home: facts.env.HOME ?? "/",
       localUser: facts.env.USER ?? facts.env.LOGNAME ?? "root",

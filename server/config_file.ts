@@ -91,6 +91,9 @@ const FILE_SCHEMA = z.strictObject({
       "each provider id once",
     ).optional(),
   }).optional(),
+  templates: z.strictObject({
+    dir: z.string().startsWith("/", "must be an absolute path").optional(),
+  }).optional(),
 });
 
 /** How CRYSTAL is run on this machine. */
@@ -134,6 +137,12 @@ export interface MaterialsSettings {
   providers: { id: string; baseUrl: string }[] | null;
 }
 
+/** Where user templates come from. */
+export interface TemplatesSettings {
+  /** The `[templates] dir` of the file; undefined: the platform's default. */
+  dir: string | undefined;
+}
+
 /** Environment variables that override the file, by setting. */
 const ENV = {
   executable: "CRYSTALMATH_CRYSTAL_EXECUTABLE",
@@ -165,6 +174,7 @@ export function resolveFileSettings(
   slurm: SlurmSettings;
   database: DatabaseSettings;
   materials: MaterialsSettings;
+  templates: TemplatesSettings;
 } {
   let data: z.infer<typeof FILE_SCHEMA> = {};
   if (file.text !== undefined) {
@@ -221,5 +231,6 @@ export function resolveFileSettings(
         data.materials?.optimade_providers?.map((p) => ({ id: p.id, baseUrl: p.base_url })) ??
           null,
     },
+    templates: { dir: data.templates?.dir },
   };
 }

@@ -63,5 +63,7 @@ export const CancelledError = kindClass("cancelled", "CancelledError");
 export const TimeoutError = kindClass("timeout", "TimeoutError");
 /** A materials database (an OPTIMADE provider) failed or could not be reached. */
 export const ProviderFailedError = kindClass("provider_failed", "ProviderFailedError");
+/** A template could not be parsed or rendered, or went past its limits. */
+export const TemplateError = kindClass("template_error", "TemplateError");
 /** The database failed. */
 export const DatabaseError = kindClass("database", "DatabaseError");
