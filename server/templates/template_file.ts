@@ -102,7 +102,9 @@ export function valueProblem(spec: ParameterSpec, value: unknown): string | null
   switch (spec.type) {
     case "float":
     case "integer": {
-      if (typeof value !== "number" || !Number.isFinite(value)) return `expected a ${spec.type}`;
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        return spec.type === "integer" ? "expected an integer" : "expected a number";
+      }
       if (spec.type === "integer" && !Number.isSafeInteger(value)) return "expected an integer";
       if (spec.min !== undefined && value < spec.min) {
         return `${value} is below the minimum ${spec.min}`;
@@ -114,7 +116,12 @@ export function valueProblem(spec: ParameterSpec, value: unknown): string | null
     }
     case "string":
       if (typeof value !== "string") return "expected a string";
-      return value.length > 10_000 ? "expected at most 10000 characters" : null;
+      if (value.length > 10_000) return "expected at most 10000 characters";
+      // A deck is read line by line: a value must not start a line of its own.
+      // deno-lint-ignore no-control-regex
+      return /[\u0000-\u001f\u007f]/.test(value)
+        ? "expected one line with no control characters"
+        : null;
     case "boolean":
       return typeof value === "boolean" ? null : "expected true or false";
     case "select":

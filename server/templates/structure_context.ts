@@ -1,0 +1,53 @@
+/**
+ * What a template sees of a structure: the geometry block as the deck generator writes it (one
+ * atom per orbit, or P1 with a warning), the symmetry found, a SHRINK from the cell and a
+ * default band path. Built by the daemon, so a template gets plain values only.
+ *
+ * @module
+ */
+import { bandPathFor } from "../structures/band_path.ts";
+import { geometryLines, shrinkFor } from "../structures/d12_writer.ts";
+import { placeStructure } from "../structures/generate_deck.ts";
+import type { Structure } from "../structures/structure.ts";
+
+/** The `structure` variable of a render. */
+export interface StructureContext {
+  title: string;
+  /** The geometry block's lines, from CRYSTAL to the last atom, without an END. */
+  geometry: string;
+  space_group: number;
+  symbol: string;
+  crystal_system: string;
+  lattice: { a: number; b: number; c: number; alpha: number; beta: number; gamma: number };
+  /** Distinct elements, in order of first appearance. */
+  elements: string[];
+  /** SHRINK IS for the cell (ISP is twice it). */
+  shrink: number;
+  /** The default BAND path: ISS and its segment lines. */
+  band_iss: number;
+  band_path: string[];
+}
+
+/** Builds the `structure` variable, and what was found on the way. */
+export async function structureContext(
+  structure: Structure,
+  options: { symprec?: number | undefined } = {},
+): Promise<{ context: StructureContext; warnings: string[] }> {
+  const placement = await placeStructure(structure, options);
+  const path = bandPathFor(placement.space_group.number, placement.centring);
+  return {
+    context: {
+      title: structure.title ?? "crystalmath",
+      geometry: geometryLines(placement.geometry).join("\n"),
+      space_group: placement.space_group.number,
+      symbol: placement.space_group.symbol,
+      crystal_system: placement.crystal_system,
+      lattice: placement.lattice,
+      elements: [...new Set(structure.sites.map((s) => s.element))],
+      shrink: shrinkFor(placement.geometry.lattice, placement.centring)[0],
+      band_iss: path.iss,
+      band_path: path.segments,
+    },
+    warnings: placement.warnings,
+  };
+}
