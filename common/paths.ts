@@ -80,8 +80,13 @@ export function resolveConfigPath(facts: PlatformFacts): string {
   );
 }
 
-/** The user's template directory: beside the default config file, never inside the source tree. */
-export function resolveTemplatesDir(facts: PlatformFacts): string {
+/**
+ * The user's template directory: beside the default config file, never inside the source tree;
+ * null when neither HOME nor XDG_CONFIG_HOME says where that is (the daemon then has only its
+ * built-ins).
+ */
+export function resolveTemplatesDir(facts: PlatformFacts): string | null {
+  if (!facts.env.HOME && (facts.os === "darwin" || !xdg(facts, "XDG_CONFIG_HOME"))) return null;
   if (facts.os === "darwin") {
     return join(home(facts), "Library", "Application Support", APP_DIR, "templates");
   }

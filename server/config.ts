@@ -50,8 +50,8 @@ export interface Config {
   slurm: SlurmSettings;
   database: DatabaseSettings;
   materials: MaterialsSettings;
-  /** The directory of user templates, which may override a built-in by name. */
-  templatesDir: string;
+  /** The directory of user templates, which may override a built-in by name; null: none. */
+  templatesDir: string | null;
   /** What the SSH layer needs from the environment. */
   ssh: { home: string; localUser: string; agentSocket: string | null };
   local: LocalSettings & {

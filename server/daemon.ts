@@ -96,7 +96,7 @@ export class Daemon implements AsyncDisposable {
     this.#locks = parts.locks;
     this.#listener = parts.listener;
     this.#startedAt = this.#clock.now();
-    const { engine, db } = this.#services;
+    const { engine, db, templates } = this.#services;
     this.#dispatcher = createDispatcher<MethodContext>({
       methods: METHODS,
       log: this.#log,
@@ -109,6 +109,7 @@ export class Daemon implements AsyncDisposable {
         config: this.#config,
         engine,
         ssh: engine.ssh,
+        templates,
         daemon: {
           status: () => this.status(),
           requestShutdown: (reason) => {

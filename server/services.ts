@@ -18,11 +18,14 @@ import { RunnerSet } from "./runners/runner.ts";
 import { SLURM_SCHEDULER } from "./runners/slurm/slurm_scheduler.ts";
 import { DIRECT_SCHEDULER } from "./runners/ssh/direct_scheduler.ts";
 import { SshPool } from "./ssh/pool.ts";
+import { TemplateRenderer } from "./templates/renderer.ts";
 
 /** The daemon's services, disposed together. */
 export interface Services extends AsyncDisposable {
   db: Database;
   engine: Engine;
+  /** The template render worker, started on first use. */
+  templates: TemplateRenderer;
 }
 
 /**
@@ -47,9 +50,10 @@ export async function buildServices(
     ]),
   );
   const engine: Engine = { store, runners, config, log, ssh };
+  const templates = stack.use(new TemplateRenderer());
   const holder = stack.use(new DependencyHolder(engine));
   await runners.start();
   await holder.start();
   const owned = stack.move();
-  return { db, engine, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+  return { db, engine, templates, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }

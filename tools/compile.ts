@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { EXIT_CODES, UsageError } from "../cli/exit_codes.ts";
 import { printNotice, printText } from "../cli/output.ts";
 import { PERMISSION_SET, V8_FLAGS } from "../client/auto_start.ts";
+import { RENDER_WORKER_URL } from "../server/templates/renderer.ts";
 
 /** The targets we ship, with their short aliases. */
 export const TARGETS = {
@@ -26,6 +27,11 @@ export const TARGETS = {
 export type Target = keyof typeof TARGETS;
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Modules started as workers, which the binary must carry (paths from the project root). */
+export const WORKER_MODULES: readonly string[] = [RENDER_WORKER_URL].map((url) =>
+  relative(ROOT, fileURLToPath(url))
+);
 const DEFAULT_OUTPUT = join("dist", "crystalmath-server");
 
 const USAGE = `Usage: deno task compile [--target TARGET | --all] [--output PATH]
@@ -103,6 +109,8 @@ export function compileArgs(build: Build): string[] {
     `-P=${PERMISSION_SET}`,
     `--v8-flags=${V8_FLAGS}`,
     ...(build.target === undefined ? [] : ["--target", build.target]),
+    // Workers are not found by deno compile's graph walk: each entry module is named here.
+    ...WORKER_MODULES.flatMap((module) => ["--include", module]),
     "--output",
     build.output,
     "main.ts",

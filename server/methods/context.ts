@@ -8,6 +8,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/open.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { SshPool } from "../ssh/pool.ts";
+import type { TemplateRenderer } from "../templates/renderer.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../rpc/define_method.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
@@ -44,4 +45,6 @@ export interface MethodContext extends RequestContext {
   engine: Engine;
   /** Pooled SSH connections, one per cluster. */
   ssh: SshPool;
+  /** The template render worker. */
+  templates: TemplateRenderer;
 }

@@ -35,6 +35,8 @@ import { get as materialsGet } from "./materials/get.ts";
 import { providers as materialsProviders } from "./materials/providers.ts";
 import { search as materialsSearch } from "./materials/search.ts";
 import { ping } from "./system/ping.ts";
+import { list as listTemplates } from "./templates/list.ts";
+import { render as renderTemplate } from "./templates/render.ts";
 import { shutdown } from "./system/shutdown.ts";
 import { status } from "./system/status.ts";
 import { version } from "./system/version.ts";
@@ -71,6 +73,8 @@ export const METHODS = [
   materialsGet,
   materialsProviders,
   generateD12,
+  listTemplates,
+  renderTemplate,
 ] as const;
 
 /** Every notification the daemon pushes, in the order discovery lists them. */

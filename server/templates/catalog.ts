@@ -29,8 +29,8 @@ export interface CatalogEntry {
 export interface Catalog {
   entries: CatalogEntry[];
   files: Record<string, string>;
-  /** The user directory read, and why it could not be, if it could not. */
-  dir: { path: string; problem: string | null };
+  /** The user directory read (null: none), and why it could not be, if it could not. */
+  dir: { path: string | null; problem: string | null };
 }
 
 /** Reads one user file into an entry; never throws for the file's own faults. */
@@ -47,7 +47,7 @@ async function readUserFile(path: string, name: string): Promise<CatalogEntry> {
     if (info.size > MAX_FILE_BYTES) {
       return entry([`the file is ${info.size} bytes, over the ${MAX_FILE_BYTES} allowed`]);
     }
-    const read = readTemplateFile(name, await Deno.readTextFile(path));
+    const read = await readTemplateFile(name, await Deno.readTextFile(path));
     return read.ok
       ? { name, source: "user", template: read.template, problems: [] }
       : entry(read.problems);
@@ -81,16 +81,18 @@ async function readUserDir(
 
 /** Loads the set: built-ins, overridden by the user's files, each parsed by the engine. */
 export async function loadCatalog(
-  options: { dir: string; renderer: TemplateRenderer },
+  options: { dir: string | null; renderer: TemplateRenderer },
 ): Promise<Catalog> {
   const byName = new Map<string, CatalogEntry>();
   for (const [name, text] of Object.entries(BUILTIN_TEMPLATES)) {
-    const read = readTemplateFile(name, text);
+    const read = await readTemplateFile(name, text);
     // A built-in that does not read is a bug of this build, caught by its tests.
     if (!read.ok) throw new Error(`Built-in template "${name}" is broken: ${read.problems[0]}`);
     byName.set(name, { name, source: "builtin", template: read.template, problems: [] });
   }
-  const user = await readUserDir(options.dir);
+  const user = options.dir === null
+    ? { entries: [], problem: "no user templates: neither HOME nor [templates] dir is set" }
+    : await readUserDir(options.dir);
   for (const entry of user.entries) byName.set(entry.name, entry);
   const files: Record<string, string> = { ...BUILTIN_PARTIALS };
   for (const entry of byName.values()) {

@@ -9,6 +9,9 @@
 import { TemplateError } from "../errors.ts";
 import { READY_ID, type WorkerReply, type WorkerRequest } from "./_worker_protocol.ts";
 
+/** The worker's entry module; `deno compile` is told to carry it (tools/compile.ts). */
+export const RENDER_WORKER_URL: URL = new URL("./render_worker.ts", import.meta.url);
+
 /** How long one render or parse may take in a worker that has loaded. */
 export const RENDER_DEADLINE_MS = 2000;
 /** How long a new worker may take to load the engine. */
@@ -70,7 +73,7 @@ export class TemplateRenderer implements AsyncDisposable {
   }
 
   #start(): { worker: Worker; ready: Promise<void> } {
-    const worker = new Worker(new URL("./render_worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(RENDER_WORKER_URL, { type: "module" });
     const loaded = Promise.withResolvers<void>();
     const loading = setTimeout(() => {
       const error = new TemplateError(

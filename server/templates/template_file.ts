@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 /** The parameter types a template may declare. */
@@ -131,14 +130,18 @@ export function valueProblem(spec: ParameterSpec, value: unknown): string | null
   }
 }
 
-/** Reads a template file's text. `name` is its file's stem. Never throws for a bad file. */
-export function readTemplateFile(name: string, text: string): TemplateRead {
+/**
+ * Reads a template file's text. `name` is its file's stem. Never throws for a bad file. The
+ * YAML parser is loaded on first use, so that a daemon that never lists templates never loads it.
+ */
+export async function readTemplateFile(name: string, text: string): Promise<TemplateRead> {
   if (!TEMPLATE_NAME.test(name)) {
     return {
       ok: false,
       problems: [`the name "${name}" must be lower-case letters, digits, _ and - (at most 64)`],
     };
   }
+  const { parse: parseYaml } = await import("yaml");
   let raw: unknown;
   try {
     // Aliases are refused outright: a YAML "billion laughs" must not expand in the daemon.

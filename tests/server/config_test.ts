@@ -42,6 +42,7 @@ Deno.test("resolveConfig() gives the documented defaults with only HOME set", ()
     inactivityTimeoutMs: 300_000,
     stallTimeoutMs: 30_000,
     shutdownGraceMs: 10_000,
+    templatesDir: `${HOME}/.config/crystalmath/templates`,
     maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     maxConnections: 1024,
@@ -201,7 +202,19 @@ const CASES: { name: string; facts: Facts; flags?: ServeFlags; expected: Partial
       socketPath: "/run/user/1000/crystalmath.sock",
       dbPath: "/data/crystalmath.db",
       ssh: { home: "/", localUser: "root", agentSocket: null },
+      templatesDir: null,
     },
+  },
+  {
+    name:
+      "resolveConfig() takes the templates directory from XDG_CONFIG_HOME, then [templates] dir",
+    facts: { env: { HOME, XDG_CONFIG_HOME: "/xdg" } },
+    expected: { templatesDir: "/xdg/crystalmath/templates" },
+  },
+  {
+    name: "resolveConfig() takes [templates] dir over the default",
+    facts: { env: { HOME }, configText: '[templates]\ndir = "/srv/templates"\n' },
+    expected: { templatesDir: "/srv/templates" },
   },
 ];
 

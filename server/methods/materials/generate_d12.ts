@@ -1,11 +1,9 @@
 import { z } from "zod";
 import { generateDeck } from "../../structures/generate_deck.ts";
-import { chooseSource, readStructure } from "../../structures/read.ts";
 import { BASIS_SETS } from "../../structures/basis_sets.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { fetchMaterial } from "../../materials/material.ts";
 import type { MethodContext } from "../context.ts";
-import { cacheOf } from "./_cache.ts";
+import { STRUCTURE_SOURCE, structureOf } from "./_source.ts";
 
 const VEC3 = z.array(z.number()).length(3);
 const CELL = z.strictObject({
@@ -31,17 +29,7 @@ export const generateD12 = defineMethod({
     "exactly one of material_id, cif, poscar and structure. The origin CRYSTAL assumes for the 24 groups with " +
     "two origin choices is taken as origin choice 1: check it with TESTGEOM on your CRYSTAL.",
   params: z.strictObject({
-    material_id: z.string().min(3).max(300).optional().describe(
-      '"<provider>:<entry_id>" from materials.search, fetched from its provider',
-    ),
-    cif: z.string().min(1).max(16 * 1024 * 1024).optional().describe("CIF 1.1 text"),
-    poscar: z.string().min(1).max(16 * 1024 * 1024).optional().describe(
-      "VASP 5 POSCAR text (with the element line)",
-    ),
-    structure: z.record(z.string(), z.unknown()).optional().describe(
-      "OPTIMADE structure attributes: lattice_vectors, cartesian_site_positions, " +
-        "species_at_sites, species",
-    ),
+    ...STRUCTURE_SOURCE,
     functional: z.string().regex(/^[A-Za-z0-9+-]{1,32}$/, "expected a CRYSTAL functional keyword")
       .default("PBE").describe('DFT functional keyword (PBE, B3LYP, PBE0, HSE06, ...) or "HF"'),
     basis_set: z.string().regex(/^[A-Za-z0-9-]{1,40}$/, "expected a basis-set library name")
@@ -97,10 +85,7 @@ export const generateD12 = defineMethod({
     },
   }],
   async handler(params, ctx: MethodContext) {
-    const structure = chooseSource(params) === "material_id"
-      ? (await fetchMaterial(params.material_id!, ctx.config.materials, { cache: cacheOf(ctx) }))
-        .structure
-      : readStructure(params);
+    const structure = await structureOf(params, ctx);
     return await generateDeck(structure, {
       ...params,
       ...(params.shrink ? { shrink: params.shrink as [number, number] } : {}),

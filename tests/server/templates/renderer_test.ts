@@ -73,3 +73,11 @@ Deno.test("parse() names each body that does not parse", async () => {
   assert.match(problems.bad!, /not closed|endif/i);
   assert.ok(problems.worse);
 });
+
+Deno.test("deno compile is told to carry the render worker the renderer starts", async () => {
+  const { compileArgs, WORKER_MODULES } = await import("../../../tools/compile.ts");
+  assert.deepEqual(WORKER_MODULES, ["server/templates/render_worker.ts"]);
+  const args = compileArgs({ target: undefined, output: "dist/x" });
+  assert.equal(args[args.indexOf(WORKER_MODULES[0]!) - 1], "--include");
+  await Deno.stat(new URL(`../../../${WORKER_MODULES[0]}`, import.meta.url));
+});
