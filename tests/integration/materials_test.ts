@@ -215,3 +215,33 @@ Deno.test("materials.search and materials.get answer from the cache once the pro
   };
   assert.deepEqual(miss.errors.map((e) => e.provider), ["mp"]);
 });
+
+Deno.test("materials.search goes through HTTP_PROXY: a provider reachable only by the proxy answers", async () => {
+  await using provider = startFakeProvider({ entries: [MGO_ENTRY] });
+  const seen: string[] = [];
+  // A forward proxy: it receives absolute-form requests for a host that does not resolve, and
+  // answers them from the fake provider.
+  await using proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    seen.push(url.host);
+    if (url.host !== "optimade.invalid") return new Response("not proxied", { status: 502 });
+    return fetch(`${provider.baseUrl}${url.pathname}${url.search}`);
+  });
+  await using box = await makeSandbox();
+  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "config.toml"),
+    '[materials]\noptimade_providers = [{ id = "far", base_url = "http://optimade.invalid" }]\n',
+  );
+  await using _daemon = await startDaemon(box, [], {
+    env: { HTTP_PROXY: `http://127.0.0.1:${proxy.addr.port}`, NO_PROXY: "" },
+  });
+  await using client = new SocketClient(box.socket);
+  const found = await client.request("materials.search", { formula: "MgO" }) as {
+    results: { id: string }[];
+    errors: unknown[];
+  };
+  assert.deepEqual([found.results.map((r) => r.id), found.errors], [["far:mp-1265"], []]);
+  assert.ok(seen.length > 0 && seen.every((host) => host === "optimade.invalid"), String(seen));
+});
