@@ -132,3 +132,47 @@ Deno.test("generateDeck() finds the lower symmetry of a distorted cell and refus
     (e) => e instanceof CrystalInputInvalidError && /two atoms on one site/.test(e.message),
   );
 });
+
+Deno.test("a two-origin group is written in origin choice 1 whichever origin the input used", async () => {
+  // Diamond Si, Fd-3m (227): origin choice 1 has an atom at 0,0,0 (8a); origin choice 2 puts
+  // the centre of symmetry at the origin and the atoms at ±(1/8,1/8,1/8). Both inputs are one
+  // crystal and must give one deck, with Si on 8a at the origin of choice 1 (Hall 525).
+  const a = 5.431;
+  const fcc = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]];
+  const silicon = (shift: number): Structure => ({
+    lattice: [[a, 0, 0], [0, a, 0], [0, 0, a]],
+    sites: [0, 0.25].flatMap((basis) =>
+      fcc.map((f) => ({
+        element: "Si",
+        frac: f.map((x) => (((x + basis + shift) % 1) + 1) % 1) as [number, number, number],
+        occupancy: 1,
+      }))
+    ),
+    source: "poscar",
+    title: "Si",
+    problems: [],
+    warnings: [],
+  });
+  const operations = await operationsOf(525);
+  for (const shift of [0, -0.125]) {
+    const deck = await generateDeck(silicon(shift));
+    assert.deepEqual(deck.space_group, { number: 227, symbol: "F d -3 m", hall_number: 525 });
+    // 8a (0,0,0) or 8b (0,0,1/2): the normalizer of Fd-3m shifts one onto the other, and both are
+    // diamond. Origin choice 2 would have written ±(1/8,1/8,1/8).
+    const [site] = deck.asymmetric_unit;
+    assert.ok(["0,0,0", "0,0,0.5"].includes(String(site!.frac)), `shift ${shift}: ${site!.frac}`);
+    assert.match(deck.d12, /\nCRYSTAL\n0 0 0\n227\n5\.431\n1\n14 0 0 0(\.5)?\nBASISSET\n/);
+    const lattice = silicon(0).lattice;
+    const rebuilt = expand([{ element: "Si", frac: site!.frac }], {
+      operations,
+      lattice,
+      tolerance: 0.01,
+    });
+    assert.equal(rebuilt.length, 8);
+    // Each atom has its four neighbours at a√3/4, as in diamond.
+    const nearest = Math.min(
+      ...rebuilt.slice(1).map((r) => periodicDistance(lattice, r.frac, rebuilt[0]!.frac)),
+    );
+    assert.ok(Math.abs(nearest - (a * Math.sqrt(3)) / 4) < 1e-6, `nearest ${nearest}`);
+  }
+});
