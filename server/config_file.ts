@@ -66,6 +66,9 @@ function envNumber(
   return parsed.data;
 }
 
+/** A Materials Project API key: the API refuses any other length. */
+const MP_API_KEY = z.string().regex(/^[A-Za-z0-9]{32}$/, "expected 32 letters and digits");
+
 const FILE_SCHEMA = z.strictObject({
   crystal: z.strictObject({
     executable: z.string().min(1).optional(),
@@ -86,6 +89,8 @@ const FILE_SCHEMA = z.strictObject({
   materials: z.strictObject({
     timeout_s: MATERIALS_TIMEOUT.optional(),
     cache_days: z.number().min(0).max(3650).optional(),
+    mp_api_key: MP_API_KEY.optional(),
+    mp_api_url: z.url({ protocol: /^https?$/ }).optional(),
     optimade_providers: z.array(PROVIDER).min(1).refine(
       (list) => new Set(list.map((p) => p.id)).size === list.length,
       "each provider id once",
@@ -135,6 +140,8 @@ export interface MaterialsSettings {
   cacheDays: number;
   /** The OPTIMADE providers to ask, replacing the built-in list; null: the built-in list. */
   providers: { id: string; baseUrl: string }[] | null;
+  /** The Materials Project API, when a key is configured; null: never asked. */
+  mpApi: { baseUrl: string; key: string } | null;
 }
 
 /** Where user templates come from. */
@@ -153,7 +160,16 @@ const ENV = {
   maxConcurrent: "CRYSTALMATH_LOCAL_MAX_CONCURRENT",
   pollInterval: "CRYSTALMATH_SLURM_POLL_S",
   busyBudget: "CRYSTALMATH_DB_BUSY_S",
+  mpApiKey: "MP_API_KEY",
 } as const;
+
+/** MP_API_KEY, checked; undefined when unset or empty. @throws {Error} naming it */
+function envKey(text: string | undefined): string | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const parsed = MP_API_KEY.safeParse(text.trim());
+  if (!parsed.success) throw new Error(`Invalid ${ENV.mpApiKey}: expected 32 letters and digits`);
+  return parsed.data;
+}
 
 /** Bare program names are looked up in CRY23_EXEDIR when it is set, as CRYSTAL's own scripts do. */
 function inExeDir(name: string, exeDir: string | undefined): string {
@@ -206,6 +222,7 @@ export function resolveFileSettings(
   const max = envNumber(env, ENV.maxConcurrent, MAX_CONCURRENT) ?? data.local?.max_concurrent ?? 1;
   const poll = envNumber(env, ENV.pollInterval, POLL_INTERVAL) ?? data.slurm?.poll_interval_s ?? 30;
   const busy = envNumber(env, ENV.busyBudget, BUSY_BUDGET) ?? data.database?.busy_budget_s ?? 30;
+  const mpApiKey = envKey(env[ENV.mpApiKey]) ?? data.materials?.mp_api_key;
   const mpirun = pick("mpirun", data.crystal?.mpirun, "mpirun -np {ranks}").trim().split(/\s+/);
   return {
     crystal: {
@@ -230,6 +247,10 @@ export function resolveFileSettings(
       providers:
         data.materials?.optimade_providers?.map((p) => ({ id: p.id, baseUrl: p.base_url })) ??
           null,
+      mpApi: mpApiKey === undefined ? null : {
+        baseUrl: data.materials?.mp_api_url ?? "https://api.materialsproject.org",
+        key: mpApiKey,
+      },
     },
     templates: { dir: data.templates?.dir },
   };

@@ -45,6 +45,8 @@ export interface ClientOptions {
   /** Retries of a 429 answer per request. Default 3. */
   maxRetries?: number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Extra request headers (an API key). */
+  headers?: Record<string, string>;
 }
 
 /** The most a provider's `meta.request_delay` or `Retry-After` makes us wait, in ms. */
@@ -156,7 +158,7 @@ async function boundedText(response: Response, url: string): Promise<string> {
 }
 
 /** One request, answered JSON or failed; a 429 waits (Retry-After, capped) and is retried. */
-async function getJson(
+export async function getJson(
   url: string,
   options: Required<ClientOptions>,
   signal: AbortSignal,
@@ -167,6 +169,7 @@ async function getJson(
       headers: {
         accept: "application/vnd.api+json, application/json",
         "user-agent": `crystalmath-server/${VERSION}`,
+        ...options.headers,
       },
     });
     const text = await boundedText(response, url);
@@ -281,12 +284,17 @@ export function fetchEntry(
 }
 
 /** Runs `work` on the provider's base URL under one deadline, every failure a ProviderError. */
-async function underDeadline<T>(
+export async function underDeadline<T>(
   provider: Provider,
   clientOptions: ClientOptions,
   work: (base: string, options: Required<ClientOptions>, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const options: Required<ClientOptions> = { maxRetries: 3, sleep: sleepFor, ...clientOptions };
+  const options: Required<ClientOptions> = {
+    maxRetries: 3,
+    sleep: sleepFor,
+    headers: {},
+    ...clientOptions,
+  };
   const signal = AbortSignal.timeout(options.timeoutMs);
   const base = provider.baseUrl.replace(/\/+$/, "");
   try {

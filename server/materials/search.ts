@@ -6,6 +6,7 @@
  * @module
  */
 import { cellAsWritten } from "../structures/d12_writer.ts";
+import { MP_API_NAME, MP_ID, type MpApi, mpSummaries } from "./mp_api.ts";
 import { entryKey, type MaterialsCache, searchKey, throughCache } from "./cache.ts";
 import { structureFromOptimade } from "../structures/optimade.ts";
 import { analyzeSymmetry, latticeParameters, SymmetryError } from "../structures/symmetry.ts";
@@ -28,6 +29,10 @@ export interface MaterialHit {
   space_group: { number: number; symbol: string } | null;
   lattice: LatticeParameters;
   warnings: string[];
+  /** From the Materials Project API, when a key is configured: eV per atom. */
+  energy_above_hull?: number | null;
+  /** From the Materials Project API, when a key is configured: eV. */
+  band_gap?: number | null;
 }
 
 /** What a search found, and which providers failed. */
@@ -87,6 +92,8 @@ export async function searchMaterials(
     timeoutMs: number;
     cache?: MaterialsCache | undefined;
     refresh?: boolean | undefined;
+    /** The Materials Project API, asked for the hits of provider "mp" when set. */
+    mpApi?: MpApi | null | undefined;
   },
 ): Promise<SearchResult> {
   const answers = await Promise.all(options.providers.map(async (provider) => {
@@ -116,8 +123,34 @@ export async function searchMaterials(
       return { results: [], errors: [{ provider: provider.id, message: error.message }] };
     }
   }));
-  return {
+  const found = {
     results: answers.flatMap((a) => a.results),
     errors: answers.flatMap((a) => a.errors),
   };
+  if (options.mpApi) {
+    await addMpSummaries(found, { api: options.mpApi, timeoutMs: options.timeoutMs });
+  }
+  return found;
+}
+
+/** Adds energy above hull and band gap to the Materials Project's hits, in place. */
+async function addMpSummaries(
+  found: SearchResult,
+  options: { api: MpApi; timeoutMs: number },
+): Promise<void> {
+  const hits = found.results.filter((hit) => hit.provider === "mp" && MP_ID.test(hit.entry_id));
+  try {
+    const summaries = await mpSummaries(options.api, {
+      ids: hits.map((hit) => hit.entry_id),
+      timeoutMs: options.timeoutMs,
+    });
+    for (const hit of hits) {
+      const summary = summaries.get(hit.entry_id);
+      hit.energy_above_hull = summary?.energy_above_hull ?? null;
+      hit.band_gap = summary?.band_gap ?? null;
+    }
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    found.errors.push({ provider: MP_API_NAME, message: error.message });
+  }
 }

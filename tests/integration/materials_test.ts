@@ -245,3 +245,59 @@ Deno.test("materials.search goes through HTTP_PROXY: a provider reachable only b
   assert.deepEqual([found.results.map((r) => r.id), found.errors], [["far:mp-1265"], []]);
   assert.ok(seen.length > 0 && seen.every((host) => host === "optimade.invalid"), String(seen));
 });
+
+Deno.test("with an MP API key, mp hits gain energy_above_hull and band_gap; without one, the API is never asked", async () => {
+  await using provider = startFakeProvider({ entries: [MGO_ENTRY] });
+  const key = "0123456789abcdef0123456789ABCDEF";
+  const asked: { url: URL; key: string | null }[] = [];
+  await using mpApi = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    asked.push({ url, key: request.headers.get("x-api-key") });
+    if (request.headers.get("x-api-key") !== key) {
+      return Response.json({ detail: "invalid api key" }, { status: 401 });
+    }
+    const ids = url.searchParams.get("material_ids")!.split(",");
+    return Response.json({
+      data: ids.map((id) => ({ material_id: id, energy_above_hull: 0, band_gap: 4.45 })),
+      meta: { total_doc: ids.length },
+    });
+  });
+  const search = async (withKey: boolean) => {
+    await using box = await makeSandbox();
+    const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "config.toml"),
+      [
+        "[materials]",
+        `optimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]`,
+        `mp_api_url = "http://127.0.0.1:${mpApi.addr.port}"`,
+        ...(withKey ? [`mp_api_key = "${key}"`] : []),
+        "",
+      ].join("\n"),
+    );
+    await using _daemon = await startDaemon(box);
+    await using client = new SocketClient(box.socket);
+    return await client.request("materials.search", { formula: "MgO" }) as {
+      results: { id: string; energy_above_hull?: number | null; band_gap?: number | null }[];
+      errors: unknown[];
+    };
+  };
+  const plain = await search(false);
+  assert.deepEqual([plain.results.map((r) => r.id), plain.errors, asked.length], [
+    ["mp:mp-1265"],
+    [],
+    0,
+  ]);
+  assert.equal("band_gap" in plain.results[0]!, false);
+  const rich = await search(true);
+  assert.deepEqual(rich.errors, []);
+  assert.deepEqual(
+    [rich.results[0]!.energy_above_hull, rich.results[0]!.band_gap],
+    [0, 4.45],
+  );
+  assert.equal(asked.length, 1);
+  assert.equal(asked[0]!.url.pathname, "/materials/summary/");
+  assert.equal(asked[0]!.url.searchParams.get("material_ids"), "mp-1265");
+  assert.equal(asked[0]!.key, key);
+});

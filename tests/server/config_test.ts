@@ -57,7 +57,7 @@ Deno.test("resolveConfig() gives the documented defaults with only HOME set", ()
     },
     slurm: { pollIntervalMs: 30_000 },
     database: { busyBudgetMs: 30_000 },
-    materials: { timeoutMs: 10_000, cacheDays: 30, providers: null },
+    materials: { timeoutMs: 10_000, cacheDays: 30, providers: null, mpApi: null },
     ssh: { home: HOME, localUser: "root", agentSocket: null },
     local: { maxConcurrent: 1, cancelGraceMs: 5000, pollMs: 2000 },
   });
@@ -415,3 +415,17 @@ for (const { name, facts, message } of INVALID) {
     });
   });
 }
+
+Deno.test("resolveConfig() asks the Materials Project API only with a 32-character key", () => {
+  const key = "a".repeat(32);
+  assert.equal(resolve({ env: { HOME } }).materials.mpApi, null);
+  assert.deepEqual(resolve({ env: { HOME, MP_API_KEY: key } }).materials.mpApi, {
+    baseUrl: "https://api.materialsproject.org",
+    key,
+  });
+  assert.throws(() => resolve({ env: { HOME, MP_API_KEY: "short" } }), /Invalid MP_API_KEY/);
+  assert.throws(
+    () => resolve({ env: { HOME }, configText: '[materials]\nmp_api_key = "x"\n' }),
+    /materials\.mp_api_key: expected 32 letters and digits/,
+  );
+});

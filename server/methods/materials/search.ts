@@ -28,6 +28,8 @@ export const search = defineMethod({
     "serves); a query needing a property a provider's /v1/info/structures does not list fails " +
     "for that provider. space_group and lattice are the daemon's (moyo, conventional cell), " +
     "not the provider's; a disordered entry is listed with a warning and no space group. " +
+    "With a Materials Project API key (MP_API_KEY or [materials] mp_api_key), the hits of " +
+    "provider mp gain energy_above_hull and band_gap from its API; without one it is never asked. " +
     "Answers are cached for [materials] cache_days (30) and reused without asking, also " +
     "offline, unless refresh is set. HTTPS_PROXY and NO_PROXY are honoured.",
   params: z.strictObject({
@@ -54,6 +56,12 @@ export const search = defineMethod({
         "Conventional cell, Å and degrees (the given cell without symmetry)",
       ),
       warnings: z.array(z.string()),
+      energy_above_hull: z.number().nullable().optional().describe(
+        "eV per atom above the convex hull, from the Materials Project API (with a key, mp only)",
+      ),
+      band_gap: z.number().nullable().optional().describe(
+        "Band gap in eV, from the Materials Project API (with a key, mp only)",
+      ),
     })),
     errors: z.array(z.strictObject({ provider: z.string(), message: z.string() })),
   }),
@@ -109,6 +117,7 @@ export const search = defineMethod({
       timeoutMs: ctx.config.materials.timeoutMs,
       cache: cacheOf(ctx),
       refresh: params.refresh,
+      mpApi: ctx.config.materials.mpApi,
     });
   },
 });
