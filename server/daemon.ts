@@ -12,6 +12,7 @@ import type { Logger } from "./log.ts";
 import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
+import { LEGACY_METHODS } from "./legacy/mod.ts";
 import { acquireDatabaseLock, acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
@@ -98,7 +99,7 @@ export class Daemon implements AsyncDisposable {
     this.#startedAt = this.#clock.now();
     const { engine, db } = this.#services;
     this.#dispatcher = createDispatcher<MethodContext>({
-      methods: METHODS,
+      methods: [...METHODS, ...LEGACY_METHODS],
       log: this.#log,
       makeContext: (signal, session) => ({
         signal,
@@ -117,7 +118,7 @@ export class Daemon implements AsyncDisposable {
             this.#isRefusingRequests = true;
             setTimeout(() => void this.shutdown(reason), 0);
           },
-          openrpc: () => this.#openrpc ??= discoveryDocument(),
+          openrpc: () => this.#openrpc ??= discoveryDocument(LEGACY_METHODS),
         },
       }),
       isAccepting: () => this.#state === "running" && !this.#isRefusingRequests,
