@@ -6,6 +6,8 @@
  * the UI does not declare optional, enum spellings and the envelope.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { MGO_ENTRY, startFakeProvider } from "../_optimade.ts";
 import { FAKE_CRYSTAL_ENV, FAKE_ENERGY } from "../_jobs.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
 import { type RawPeer, rawPeer } from "./_raw.ts";
@@ -386,4 +388,53 @@ Deno.test("the terminal UI's legacy methods answer the shapes it deserializes", 
   const removed = dataOf(await ui.result("delete_cluster", { cluster_id: clusterId }), "delete");
   assert.deepEqual(removed, { success: true });
   assert.deepEqual(dataOf(await ui.result("fetch_clusters", null, 1), "fetch_clusters"), []);
+});
+
+Deno.test("the terminal UI's materials search, preview and deck come from materials.*", async () => {
+  await using provider = startFakeProvider({ entries: [MGO_ENTRY] });
+  await using box = await makeSandbox();
+  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "config.toml"),
+    `[materials]\ntimeout_s = 2\noptimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]\n`,
+  );
+  await using _daemon = await startDaemon(box);
+  await using peer = await rawPeer(box.socket);
+  const ui = new Ui(peer);
+  // The materials counter starts at 1.
+  const found = dataOf(
+    await ui.result("search_materials", { formula: "MgO", limit: 20 }, 1),
+    "search_materials",
+  ) as Record<string, unknown>[];
+  assert.equal(found.length, 1);
+  const hit = found[0]!;
+  assert.equal(hit.material_id, "mp:mp-1265");
+  assert.equal(hit.formula, "MgO");
+  assert.equal(typeof hit.properties, "object");
+  assert.equal((hit.metadata as { space_group: string }).space_group, "F m -3 m");
+
+  const preview = dataOf(
+    await ui.result("structures.preview", { source_type: "mp_id", source_data: "mp:mp-1265" }, 2),
+    "structures.preview",
+  ) as { formula: string; num_sites: number; volume: number; lattice: Record<string, number> };
+  assert.equal(preview.formula, "MgO");
+  assert.equal(preview.num_sites, 2);
+  // The fcc primitive cell of a = 4.21 Å: rows (0, h, h) with h = 2.105, so V = 2h³ and each
+  // length is h√2 at 60°.
+  assert.ok(Math.abs(preview.volume - 2 * 2.105 ** 3) < 1e-9);
+  assert.ok(Math.abs(preview.lattice.a! - 2.105 * Math.SQRT2) < 1e-9);
+  assert.ok(Math.abs(preview.lattice.gamma! - 60) < 1e-9);
+
+  const d12 = dataOf(
+    await ui.result("generate_d12", {
+      mp_id: "mp:mp-1265",
+      config_json: '{"functional":"PBE","basis_set":"POB-TZVP-REV2","shrink":[8,8],' +
+        '"optimize":false}',
+    }, 3),
+    "generate_d12",
+  );
+  assert.equal(typeof d12, "string");
+  assert.match(d12 as string, /\nCRYSTAL\n0 0 0\n225\n4\.21\n/);
+  assert.match(d12 as string, /\nSHRINK\n8 8\n/);
 });
