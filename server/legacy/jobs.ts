@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { getJob } from "../db/jobs.ts";
 import { AppError } from "../errors.ts";
+import type { MethodContext } from "../methods/context.ts";
 import { cancel } from "../methods/jobs/cancel.ts";
 import { get } from "../methods/jobs/get.ts";
 import { list } from "../methods/jobs/list.ts";
@@ -41,18 +42,39 @@ async function jobList(call: LegacyCall) {
   return jobs.map(legacyJobStatus);
 }
 
+/**
+ * The UI shows no stderr and never calls system.status: a file at CRYSTAL_TUI_DB that was left
+ * alone is said once per connection, as the error of its first fetch_jobs (the next one lists).
+ */
+function sayTuiDbOnce(ctx: MethodContext): void {
+  const found = ctx.daemon.status().tui_db;
+  if (found === null || found.kind === "own" || found.kind === "absent") return;
+  if (ctx.session.notices.has("tui_db")) return;
+  ctx.session.notices.add("tui_db");
+  throw new AppError(
+    "server_error",
+    `The database at "${found.path}" is ${found.detail}: ${found.action}. Press Ctrl+R to list ` +
+      "the daemon's jobs",
+  );
+}
+
 /** `fetch_jobs`: the jobs list. */
 export const fetchJobs = defineLegacy({
   name: "fetch_jobs",
   summary: "The UI's jobs list: JobStatus rows, newest first",
-  description: "jobs.list with limit 100, as a bare array; states upper case.",
+  description: "jobs.list with limit 100, as a bare array; states upper case. When the file at " +
+    "CRYSTAL_TUI_DB was left alone (system.status tui_db), the first call on a connection is a " +
+    "-32000 error that says so.",
   backing: ["jobs.list"],
   envelope: "bare",
   params: z.strictObject({}),
   value: z.array(LEGACY_JOB_STATUS),
-  errors: [],
+  errors: ["server_error"],
   examples: [{ name: "one running job", params: {}, value: [EXAMPLE_STATUS] }],
-  run: (_params, call) => jobList(call),
+  run(_params, call, ctx) {
+    sayTuiDbOnce(ctx);
+    return jobList(call);
+  },
 });
 
 /** `sync_remote_jobs`: poll the clusters now, then the jobs list. */

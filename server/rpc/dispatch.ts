@@ -29,6 +29,8 @@ export interface Session {
   closed: AbortSignal;
   /** Live subscriptions of this connection, by id; each is stopped when the connection closes. */
   subscriptions: Map<string, { stop(): void }>;
+  /** One-time notices already given on this connection, by name. */
+  notices: Set<string>;
 }
 
 /** Creates an empty session for a new connection. */
@@ -38,7 +40,12 @@ export function createSession(
     closed: new AbortController().signal,
   },
 ): Session {
-  const session = { inflight: new Map(), subscriptions: new Map(), ...parts };
+  const session = {
+    inflight: new Map(),
+    subscriptions: new Map(),
+    notices: new Set<string>(),
+    ...parts,
+  };
   parts.closed.addEventListener("abort", () => {
     for (const subscription of session.subscriptions.values()) subscription.stop();
     session.subscriptions.clear();

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
 import { cliCommand, makeSandbox, type Sandbox, waitForPing } from "../_harness.ts";
 
@@ -101,7 +102,13 @@ for (
       assert.equal(status.tui_db?.kind, kind);
       assert.match(status.tui_db?.detail ?? "", detail);
       assert.match(status.tui_db?.action ?? "", /left untouched/);
-      // The UI's first request works on the daemon's own store.
+      // The UI shows no stderr: its first fetch_jobs says what was found, the next one lists.
+      await assert.rejects(
+        client.request("fetch_jobs", null),
+        (error: unknown) =>
+          error instanceof ServerError && error.code === -32000 &&
+          error.message.includes(path) && /left untouched/.test(error.message),
+      );
       assert.deepEqual(await client.request("fetch_jobs", null), []);
       const log = await Deno.readTextFile(box.log);
       assert.match(log, /CRYSTAL_TUI_DB/);
