@@ -53,6 +53,7 @@ export const FLAGS = {
     help: "Largest accepted header section (8192)",
   },
   list: { type: "boolean", help: "call: list the daemon's methods" },
+  all: { type: "boolean", help: "call --list: also the terminal UI's legacy methods" },
   state: {
     type: "string",
     value: "S[,S]",

@@ -27,6 +27,11 @@ import {
 export interface Config {
   socketPath: string;
   dbPath: string;
+  /**
+   * Set when the path came from CRYSTAL_TUI_DB (the terminal UI's database path): a file there
+   * that is not the daemon's own store is left alone, and the store is `fallbackPath` instead.
+   */
+  tuiDb: { path: string; fallbackPath: string } | null;
   /** Where logs go when they do not go to stderr. */
   logPath: string;
   /** True: log to stderr (it is a terminal). False: log to `logPath`. */
@@ -92,6 +97,12 @@ export function resolveConfig(
   return {
     socketPath: resolveSocketPath(facts, flags.socket),
     dbPath: resolveDbPath(facts, flags.db),
+    tuiDb: !flags.db && !facts.env.CRYSTALMATH_DB && facts.env.CRYSTAL_TUI_DB
+      ? {
+        path: facts.env.CRYSTAL_TUI_DB,
+        fallbackPath: resolveDbPath({ ...facts, env: { ...facts.env, CRYSTAL_TUI_DB: undefined } }),
+      }
+      : null,
     logPath: resolveLogPath(facts, flags.logFile),
     logToStderr: facts.stderrIsTerminal && !flags.logFile,
     verbose: flags.verbose ?? false,

@@ -12,6 +12,8 @@ import type { Logger } from "./log.ts";
 import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
+import { LEGACY_METHODS } from "./legacy/mod.ts";
+import { chooseStore, type TuiDbReport } from "./legacy/tui_db.ts";
 import { acquireDatabaseLock, acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
@@ -27,6 +29,7 @@ export interface DaemonDeps {
 /** A running daemon. Dispose it (or call `shutdown`) to stop it gracefully. */
 export class Daemon implements AsyncDisposable {
   readonly #config: Config;
+  readonly #tuiDb: TuiDbReport | null;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #locks: PidLock[];
@@ -51,7 +54,12 @@ export class Daemon implements AsyncDisposable {
    * @throws {ConflictError} when another daemon owns the socket
    * @throws {DatabaseError} when the database cannot be opened
    */
-  static async start(config: Config, deps: DaemonDeps): Promise<Daemon> {
+  static async start(given: Config, deps: DaemonDeps): Promise<Daemon> {
+    const { config, report: tuiDb } = chooseStore(given);
+    if (tuiDb !== null) {
+      const log = tuiDb.kind === "own" || tuiDb.kind === "absent" ? deps.log.info : deps.log.warn;
+      log.call(deps.log, "The terminal UI's database (CRYSTAL_TUI_DB)", { ...tuiDb });
+    }
     const lock = acquirePidLock(pidFilePath(config.socketPath), config.socketPath);
     let services: Services | undefined;
     let dbLock: PidLock | undefined;
@@ -69,6 +77,7 @@ export class Daemon implements AsyncDisposable {
         locks: [lock, ...(dbLock ? [dbLock] : [])],
         services,
         listener,
+        tuiDb,
       });
     } catch (error) {
       await services?.[Symbol.asyncDispose]();
@@ -87,8 +96,11 @@ export class Daemon implements AsyncDisposable {
       locks: PidLock[];
       services: Services;
       listener: Deno.UnixListener;
+      /** What was found at CRYSTAL_TUI_DB, if it was given. */
+      tuiDb?: TuiDbReport | null;
     },
   ) {
+    this.#tuiDb = parts.tuiDb ?? null;
     this.#services = parts.services;
     this.#config = parts.config;
     this.#log = parts.deps.log;
@@ -98,7 +110,7 @@ export class Daemon implements AsyncDisposable {
     this.#startedAt = this.#clock.now();
     const { engine, db, templates } = this.#services;
     this.#dispatcher = createDispatcher<MethodContext>({
-      methods: METHODS,
+      methods: [...METHODS, ...LEGACY_METHODS],
       log: this.#log,
       makeContext: (signal, session) => ({
         signal,
@@ -118,7 +130,7 @@ export class Daemon implements AsyncDisposable {
             this.#isRefusingRequests = true;
             setTimeout(() => void this.shutdown(reason), 0);
           },
-          openrpc: () => this.#openrpc ??= discoveryDocument(),
+          openrpc: () => this.#openrpc ??= discoveryDocument(LEGACY_METHODS),
         },
       }),
       isAccepting: () => this.#state === "running" && !this.#isRefusingRequests,
@@ -161,6 +173,7 @@ export class Daemon implements AsyncDisposable {
       connections: this.#connections.size,
       requests_served: this.#requestsServed,
       inactivity_timeout_s: this.#config.inactivityTimeoutMs / 1000,
+      tui_db: this.#tuiDb,
     };
   }
 

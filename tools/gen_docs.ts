@@ -11,6 +11,7 @@ import { EXIT_CODES, exitCodeFor, type ExitName } from "../cli/exit_codes.ts";
 import { printNotice, printText } from "../cli/output.ts";
 import type { ClientErrorKind } from "../client/errors.ts";
 import { ERROR_KINDS, type ErrorKind } from "../common/error_codes.ts";
+import { LEGACY_METHODS } from "../server/legacy/mod.ts";
 import { METHODS, NOTIFICATIONS } from "../server/methods/mod.ts";
 
 /** What each exit code means to a user; keyed by the names in `EXIT_CODES`. */
@@ -89,6 +90,23 @@ export function renderMethodTable(): string {
   );
 }
 
+/** The legacy table: the terminal UI's methods, what answers them and in which form. */
+export function renderLegacyTable(): string {
+  return renderTable(
+    ["Legacy method", "Summary", "Params (`?` = optional)", "Answer", "Backed by"],
+    LEGACY_METHODS.map((def) => {
+      const key = def.legacy.variant_key;
+      return [
+        code(def.name) + (key === undefined ? "" : ` with ${code(key)}`),
+        def.summary,
+        paramList(def.params.shape as Record<string, z.ZodType>),
+        def.legacy.envelope === "api" ? "`{ok, data}`" : "bare value",
+        def.legacy.backing.length > 0 ? def.legacy.backing.map(code).join(", ") : "none",
+      ];
+    }),
+  );
+}
+
 /** The notification table: everything the daemon pushes, in registry order. */
 export function renderNotificationTable(): string {
   return renderTable(
@@ -135,6 +153,7 @@ export function renderExitCodeTable(): string {
 /** Every generated README section, by marker name: `<!-- NAME:start -->…<!-- NAME:end -->`. */
 export const SECTIONS = {
   methods: renderMethodTable,
+  "legacy-methods": renderLegacyTable,
   notifications: renderNotificationTable,
   errors: renderErrorTable,
   "exit-codes": renderExitCodeTable,

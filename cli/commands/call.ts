@@ -15,6 +15,7 @@ interface DiscoveredParam {
 
 interface DiscoveredMethod {
   name: string;
+  "x-legacy"?: boolean;
   summary?: string;
   description?: string;
   params?: DiscoveredParam[];
@@ -56,8 +57,19 @@ export const callCommand: Command = {
   name: "call",
   summary: "Call a method and print its result as JSON (--list, METHOD --help)",
   usage: "call METHOD [PARAMS_JSON | key=value | key=@file ...] [--json] [--timeout S]\n" +
-    "  call --list\n  call METHOD --help",
-  flags: ["socket", "json", "timeout", "list", "help", "no-start", "db", "db-path", "verbose"],
+    "  call --list [--all]\n  call METHOD --help",
+  flags: [
+    "socket",
+    "json",
+    "timeout",
+    "list",
+    "all",
+    "help",
+    "no-start",
+    "db",
+    "db-path",
+    "verbose",
+  ],
   async run({ flags, args, facts, signal }) {
     const [method, ...rest] = args;
     if (!flags.list && !method) {
@@ -77,16 +89,19 @@ export const callCommand: Command = {
         methods: DiscoveredMethod[];
       };
       if (flags.list) {
+        // The terminal UI's legacy methods only with --all: nobody else should call them.
+        const shown = doc.methods.filter((m) => flags.all || m["x-legacy"] !== true);
         if (flags.json) {
-          printJson(doc.methods.map(({ name, summary }) => ({ name, summary })), { compact: true });
+          printJson(shown.map(({ name, summary }) => ({ name, summary })), { compact: true });
         } else {
-          const width = Math.max(...doc.methods.map((m) => m.name.length));
+          const width = Math.max(...shown.map((m) => m.name.length));
           printText(
-            doc.methods.map((m) => `${m.name.padEnd(width)}  ${m.summary ?? ""}`).join("\n"),
+            shown.map((m) => `${m.name.padEnd(width)}  ${m.summary ?? ""}`).join("\n"),
           );
         }
         return EXIT_CODES.ok;
       }
+      // A name with a legacy variant: the registry's own method comes first in the document.
       const found = doc.methods.find((m) => m.name === method);
       if (!found) {
         throw new UsageError(`Unknown method "${method}": run "crystalmath-server call --list"`);

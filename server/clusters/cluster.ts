@@ -64,6 +64,10 @@ export const CLUSTER_FIELDS = {
       "MPI properties (default Pproperties)",
     ),
   }).default({}).describe("How CRYSTAL is run on the cluster"),
+  cry23_root: z.string().min(1).max(1024).regex(SINGLE_LINE, "must be one line").optional()
+    .describe("Where CRYSTAL23 is installed on the cluster; kept for the terminal UI"),
+  vasp_root: z.string().min(1).max(1024).regex(SINGLE_LINE, "must be one line").optional()
+    .describe("Where VASP is installed on the cluster; kept for the terminal UI, never used"),
   setup_commands: z.array(z.string().regex(SINGLE_LINE, "each setup command must be one line")).max(
     50,
   ).default([])
@@ -87,7 +91,13 @@ type Loose<T extends Record<string, z.ZodType>> = {
 };
 
 /** Fields that clusters.update may clear with null. */
-export const CLEARABLE_FIELDS = ["key_file", "partition", "account"] as const;
+export const CLEARABLE_FIELDS = [
+  "key_file",
+  "partition",
+  "account",
+  "cry23_root",
+  "vasp_root",
+] as const;
 
 /**
  * The params of clusters.update: every field optional and without a default (a missing field
@@ -105,6 +115,8 @@ export const CLUSTER_UPDATE_FIELDS = Object.fromEntries(
   key_file: z.ZodOptional<z.ZodNullable<z.ZodString>>;
   partition: z.ZodOptional<z.ZodNullable<z.ZodString>>;
   account: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+  cry23_root: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+  vasp_root: z.ZodOptional<z.ZodNullable<z.ZodString>>;
 };
 
 /** A stored cluster, as methods return it. */
@@ -114,6 +126,8 @@ export const CLUSTER = z.strictObject({
   key_file: CLUSTER_FIELDS.key_file.unwrap().nullable(),
   partition: CLUSTER_FIELDS.partition.unwrap().nullable(),
   account: CLUSTER_FIELDS.account.unwrap().nullable(),
+  cry23_root: CLUSTER_FIELDS.cry23_root.unwrap().nullable(),
+  vasp_root: CLUSTER_FIELDS.vasp_root.unwrap().nullable(),
   created_at: z.string().describe("ISO-8601"),
   updated_at: z.string().describe("ISO-8601"),
 });
@@ -147,6 +161,8 @@ export function clusterOf(row: ClusterRow): Cluster {
     account: settings.account ?? null,
     max_concurrent: settings.max_concurrent ?? 10,
     crystal: settings.crystal ?? {},
+    cry23_root: settings.cry23_root ?? null,
+    vasp_root: settings.vasp_root ?? null,
     setup_commands: settings.setup_commands ?? [],
     default_resources: settings.default_resources ?? {},
     created_at: row.created_at,
@@ -182,6 +198,8 @@ export const EXAMPLE_CLUSTER: Cluster = {
   account: null,
   max_concurrent: 10,
   crystal: { parallel_executable: "Pcrystal", mpirun: "srun" },
+  cry23_root: null,
+  vasp_root: null,
   setup_commands: ["module load CRYSTAL/23"],
   default_resources: { nodes: 1, ntasks: 32, time: "24:00:00", mem: "64G" },
   created_at: "2026-01-01T12:00:00.000Z",

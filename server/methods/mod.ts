@@ -6,6 +6,7 @@
  */
 import type { z } from "zod";
 import { VERSION } from "../../common/version.ts";
+import type { MethodDef } from "../rpc/define_method.ts";
 import { buildOpenRpcDocument, type OpenRpcDocument } from "../rpc/openrpc.ts";
 import { create as createCluster } from "./clusters/create.ts";
 import { remove as removeCluster } from "./clusters/delete.ts";
@@ -97,9 +98,14 @@ export type NotificationParamsOf<N extends NotificationName> = z.output<
   Extract<typeof NOTIFICATIONS[number], { name: N }>["params"]
 >;
 
-/** The OpenRPC document `rpc.discover` returns, built from the registry. */
-export function discoveryDocument(): OpenRpcDocument {
-  return buildOpenRpcDocument(METHODS, NOTIFICATIONS, {
+/**
+ * The OpenRPC document `rpc.discover` returns, built from the registry and the methods kept for
+ * older clients (`legacy`), which follow it.
+ */
+export function discoveryDocument(
+  legacy: readonly MethodDef<string, z.ZodObject, z.ZodType>[] = [],
+): OpenRpcDocument {
+  return buildOpenRpcDocument([...METHODS, ...legacy], NOTIFICATIONS, {
     title: "crystalmath-server",
     version: VERSION,
     description: "JSON-RPC 2.0 backend of CrystalMath: CRYSTAL calculations, locally and on SLURM",

@@ -20,17 +20,20 @@ export interface RequestContext {
 }
 
 /** One worked example: params as a client sends them, and the result it gets. */
-export interface MethodExample<P extends z.ZodObject, R extends z.ZodObject> {
+export interface MethodExample<P extends z.ZodObject, R extends z.ZodType> {
   name: string;
   params: z.input<P>;
   result: z.output<R>;
 }
 
-/** A method declaration. Results are always objects: a null result is never sent. */
+/**
+ * A method declaration. Results are objects (a null result is never sent), except for a legacy
+ * method, whose result is whatever JSON value the old client reads.
+ */
 export interface MethodDef<
   N extends string = string,
   P extends z.ZodObject = z.ZodObject,
-  R extends z.ZodObject = z.ZodObject,
+  R extends z.ZodType = z.ZodObject,
   C extends RequestContext = RequestContext,
 > {
   /** `namespace.verb`, lower case, snake_case verb. */
@@ -47,6 +50,18 @@ export interface MethodDef<
   errors: readonly AppErrorKind[];
   /** At least one example. */
   examples: readonly MethodExample<P, R>[];
+  /**
+   * Marks a method kept for an older client: discovery lists it with `x-legacy`, and its result
+   * may be any JSON value but null. With `variant_key`, it answers its name only when the params
+   * object has that key; the method of the same name without one answers the rest.
+   */
+  legacy?: {
+    variant_key?: string;
+    /** The methods it is built on, for the docs. */
+    backing?: readonly string[];
+    /** `bare`: the value is the result; `api`: an `{ok, data}` envelope. */
+    envelope?: "bare" | "api";
+  } | undefined;
   /** Does the work. Throws AppError subclasses for failures the caller must act on. */
   handler(params: z.output<P>, ctx: C): Promise<z.output<R>>;
 }

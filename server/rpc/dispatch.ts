@@ -29,6 +29,8 @@ export interface Session {
   closed: AbortSignal;
   /** Live subscriptions of this connection, by id; each is stopped when the connection closes. */
   subscriptions: Map<string, { stop(): void }>;
+  /** One-time notices already given on this connection, by name. */
+  notices: Set<string>;
 }
 
 /** Creates an empty session for a new connection. */
@@ -38,7 +40,12 @@ export function createSession(
     closed: new AbortController().signal,
   },
 ): Session {
-  const session = { inflight: new Map(), subscriptions: new Map(), ...parts };
+  const session = {
+    inflight: new Map(),
+    subscriptions: new Map(),
+    notices: new Set<string>(),
+    ...parts,
+  };
   parts.closed.addEventListener("abort", () => {
     for (const subscription of session.subscriptions.values()) subscription.stop();
     session.subscriptions.clear();
@@ -48,7 +55,7 @@ export function createSession(
 
 /** What a dispatcher needs from the daemon. */
 export interface DispatcherOptions<C extends RequestContext> {
-  methods: readonly MethodDef<string, z.ZodObject, z.ZodObject, C>[];
+  methods: readonly MethodDef<string, z.ZodObject, z.ZodType, C>[];
   /** Builds a handler context around a request's signal and its connection's session. */
   makeContext(signal: AbortSignal, session: Session): C;
   log: Logger;
@@ -86,7 +93,10 @@ export function errorResponse(id: JsonRpcId, error: AppError): JsonRpcResponse {
 }
 
 /** Maps by-position params onto the declared parameter order. */
-function namedParams(def: MethodDef, params: unknown): Record<string, unknown> {
+function namedParams(
+  def: { name: string; params: z.ZodObject },
+  params: unknown,
+): Record<string, unknown> {
   if (params === undefined || params === null) return {};
   if (!Array.isArray(params)) return params as Record<string, unknown>;
   const keys = Object.keys(def.params.shape);
@@ -125,10 +135,32 @@ export function invalidParamsError(method: string, error: z.ZodError): AppError 
 export function createDispatcher<C extends RequestContext>(
   options: DispatcherOptions<C>,
 ): Dispatcher {
-  const table = new Map<string, MethodDef<string, z.ZodObject, z.ZodObject, C>>();
+  type Def = MethodDef<string, z.ZodObject, z.ZodType, C>;
+  const table = new Map<string, Def>();
+  /** Declarations that answer a name only when the params have their key, tried first. */
+  const variants = new Map<string, Def[]>();
   for (const def of options.methods) {
+    const key = def.legacy?.variant_key;
+    if (key !== undefined) {
+      const list = variants.get(def.name) ?? [];
+      if (list.some((other) => other.legacy?.variant_key === key)) {
+        throw new Error(`Method "${def.name}" with "${key}" is declared twice`);
+      }
+      variants.set(def.name, [...list, def]);
+      continue;
+    }
     if (table.has(def.name)) throw new Error(`Method "${def.name}" is declared twice`);
     table.set(def.name, def);
+  }
+
+  /** The declaration that answers `method` with these params. */
+  function lookup(method: string, params: unknown): Def | undefined {
+    const candidates = variants.get(method);
+    if (candidates && isPlainObject(params)) {
+      const found = candidates.find((def) => Object.hasOwn(params, def.legacy!.variant_key!));
+      if (found) return found;
+    }
+    return table.get(method);
   }
 
   function cancel(params: unknown, session: Session): void {
@@ -137,7 +169,7 @@ export function createDispatcher<C extends RequestContext>(
   }
 
   async function run(
-    def: MethodDef<string, z.ZodObject, z.ZodObject, C>,
+    def: Def,
     params: unknown,
     id: JsonRpcId,
     session: Session,
@@ -155,7 +187,7 @@ export function createDispatcher<C extends RequestContext>(
       if (controller.signal.aborted) {
         throw new AppError("cancelled", `Request ${JSON.stringify(id)} was cancelled`);
       }
-      if (result === null || typeof result !== "object") {
+      if (result === null || result === undefined || (typeof result !== "object" && !def.legacy)) {
         throw new Error(
           `Handler for "${def.name}" returned ${String(result)} instead of an object`,
         );
@@ -223,7 +255,7 @@ export function createDispatcher<C extends RequestContext>(
 
     options.onRequestStart?.();
     try {
-      const def = table.get(method);
+      const def = lookup(method, params);
       if (!def) throw new AppError("method_not_found", `Method not found: "${method}"`);
       if (!options.isAccepting()) throw new AppError("server_error", "Server is shutting down");
       const result = await run(def, params, replyId, session);

@@ -45,7 +45,9 @@ function exampleParams(values: Record<string, unknown>): { name: string; value: 
 }
 
 /** The OpenRPC descriptor of one method. */
-function describeMethod(def: MethodDef): { name: string; [key: string]: unknown } {
+function describeMethod(
+  def: MethodDef<string, z.ZodObject, z.ZodType>,
+): { name: string; [key: string]: unknown } {
   const params = describeParams(def.params, "input");
   return {
     name: def.name,
@@ -64,6 +66,9 @@ function describeMethod(def: MethodDef): { name: string; [key: string]: unknown 
       params: exampleParams(example.params as Record<string, unknown>),
       result: { name: "result", value: example.result },
     })),
+    // OpenRPC extensions: kept for an older client, and answering only params with this key.
+    ...(def.legacy ? { "x-legacy": true } : {}),
+    ...(def.legacy?.variant_key ? { "x-legacy-variant-key": def.legacy.variant_key } : {}),
   };
 }
 
@@ -88,7 +93,7 @@ function describeNotification(def: NotificationDef): Record<string, unknown> {
 
 /** Builds the whole document, methods and notifications in registry order. */
 export function buildOpenRpcDocument(
-  methods: readonly MethodDef[],
+  methods: readonly MethodDef<string, z.ZodObject, z.ZodType>[],
   notifications: readonly NotificationDef[],
   info: OpenRpcInfo,
 ): OpenRpcDocument {

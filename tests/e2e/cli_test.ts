@@ -76,6 +76,12 @@ Deno.test("CLI start → status → call → stop works on the default socket an
     ) {
       assert.match(list.stdout, new RegExp(`^${name.replace(".", "\\.")} +\\S`, "m"));
     }
+    // The terminal UI's legacy methods only with --all.
+    assert.doesNotMatch(list.stdout, /^fetch_jobs /m);
+    const all = await cli("call", "--list", "--all");
+    assert.equal(all.code, 0);
+    assert.match(all.stdout, /^fetch_jobs +The UI's jobs list/m);
+    assert.match(all.stdout, /^system\.ping +\S/m);
     const help = await cli("call", "system.ping", "--help");
     assert.equal(help.code, 0);
     assert.match(help.stdout, /delay_ms +integer +Wait this many milliseconds/);

@@ -36,6 +36,7 @@ Deno.test("resolveConfig() gives the documented defaults with only HOME set", ()
   assert.deepEqual(resolve({ env: { HOME } }), {
     socketPath: `${HOME}/.cache/crystalmath.sock`,
     dbPath: `${HOME}/.local/share/crystalmath/crystalmath.db`,
+    tuiDb: null,
     logPath: `${HOME}/.local/state/crystalmath/crystalmath.log`,
     logToStderr: false,
     verbose: false,
@@ -90,7 +91,11 @@ const CASES: { name: string; facts: Facts; flags?: ServeFlags; expected: Partial
     name:
       "resolveConfig() takes the TUI's DB, then XDG_RUNTIME_DIR, when nothing more specific is set",
     facts: { env: { ...ENV_ALL, CRYSTALMATH_SOCKET: undefined, CRYSTALMATH_DB: undefined } },
-    expected: { socketPath: "/run/user/1000/crystalmath.sock", dbPath: "/tui/jobs.db" },
+    expected: {
+      socketPath: "/run/user/1000/crystalmath.sock",
+      dbPath: "/tui/jobs.db",
+      tuiDb: { path: "/tui/jobs.db", fallbackPath: "/env/data/crystalmath.db" },
+    },
   },
   {
     name: "resolveConfig() puts the default DB in CRYSTALMATH_DATA_DIR, where the jobs live",

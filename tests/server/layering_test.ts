@@ -30,9 +30,10 @@ Deno.test("server files stay under 400 lines", async () => {
   assert.deepEqual(big, []);
 });
 
-Deno.test("only the composition root and the daemon import server/methods/", async () => {
+Deno.test("only the daemon and legacy/, the layer above, import server/methods/", async () => {
   const upward = (await sources())
-    .filter((f) => !f.path.startsWith("methods/") && f.path !== "daemon.ts")
+    .filter((f) => !f.path.startsWith("methods/") && !f.path.startsWith("legacy/"))
+    .filter((f) => f.path !== "daemon.ts")
     .filter((f) => imports(f.text).some((i) => /(^|\/)methods\//.test(i)))
     .map((f) => f.path);
   assert.deepEqual(upward, []);
@@ -59,6 +60,14 @@ Deno.test("jobs/store.ts is the only writer of job rows", async () => {
     .filter((f) => /\b(INSERT INTO|UPDATE|DELETE FROM) jobs\b/.test(f.text))
     .map((f) => f.path);
   assert.deepEqual(sqlWriters, ["db/clusters.ts"], "only detaching jobs from a deleted cluster");
+});
+
+Deno.test("nothing but the daemon imports server/legacy/", async () => {
+  const offenders = (await sources())
+    .filter((f) => !f.path.startsWith("legacy/") && f.path !== "daemon.ts")
+    .filter((f) => imports(f.text).some((i) => /(^|\/)legacy\//.test(i)))
+    .map((f) => f.path);
+  assert.deepEqual(offenders, []);
 });
 
 Deno.test("no handler branches on runner_type", async () => {

@@ -21,6 +21,15 @@ export const status = defineMethod({
     inactivity_timeout_s: z.number().describe(
       "Idle seconds before the daemon exits; 0 means never",
     ),
+    tui_db: z.strictObject({
+      path: z.string(),
+      kind: z.enum(["absent", "own", "legacy_tui", "foreign"]),
+      detail: z.string().describe("What the file is"),
+      action: z.string().describe("What the daemon did with it"),
+    }).nullable().describe(
+      "The terminal UI's database (CRYSTAL_TUI_DB), when given: an old backend's file is left " +
+        "untouched and the store goes to the data directory",
+    ),
   }),
   errors: [],
   examples: [{
@@ -36,6 +45,7 @@ export const status = defineMethod({
       connections: 1,
       requests_served: 3,
       inactivity_timeout_s: 300,
+      tui_db: null,
     },
   }],
   handler(_params, ctx: MethodContext) {

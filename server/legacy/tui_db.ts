@@ -1,0 +1,36 @@
+/**
+ * The terminal UI's database path (CRYSTAL_TUI_DB, tui-contract §9). The UI passes it to every
+ * daemon it spawns, and the file there is often the old Python backend's database: it is never
+ * the daemon's store unless it already is one. Anything else there is left exactly as it is (only
+ * read, read-only), the store goes to the data directory, and what was found is reported.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { type DatabaseFileKind, inspectDatabaseFile } from "../db/inspect.ts";
+
+/** What `system.status` says about the UI's database file. */
+export interface TuiDbReport {
+  path: string;
+  kind: DatabaseFileKind;
+  /** What the file is. */
+  detail: string;
+  /** What the daemon did about it. */
+  action: string;
+}
+
+/** The config with the store the daemon really uses, and the report (null without CRYSTAL_TUI_DB). */
+export function chooseStore(config: Config): { config: Config; report: TuiDbReport | null } {
+  if (config.tuiDb === null) return { config, report: null };
+  const { path, fallbackPath } = config.tuiDb;
+  const found = inspectDatabaseFile(path);
+  // An absent file is where upstream's UI would have its backend make one; the daemon's own store
+  // there is the user's data from then on (TODO(tui-compat): keep it beside instead #12).
+  if (found.kind === "own" || found.kind === "absent") {
+    return { config, report: { path, ...found, action: "used as the daemon's store" } };
+  }
+  const action = found.kind === "legacy_tui"
+    ? `left untouched (not imported yet); the daemon's store is "${fallbackPath}"`
+    : `left untouched; the daemon's store is "${fallbackPath}"`;
+  return { config: { ...config, dbPath: fallbackPath }, report: { path, ...found, action } };
+}
