@@ -68,7 +68,11 @@ export const searchMaterials = defineLegacy({
       formula: r.formula,
       formula_pretty: r.formula,
       source: r.provider,
-      properties: {},
+      // What the Materials Project API added, when a key is configured.
+      properties: {
+        ...(r.band_gap == null ? {} : { band_gap: r.band_gap }),
+        ...(r.energy_above_hull == null ? {} : { energy_above_hull: r.energy_above_hull }),
+      },
       metadata: {
         ...(r.space_group
           ? { space_group: r.space_group.symbol, space_group_number: r.space_group.number }

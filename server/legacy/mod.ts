@@ -31,6 +31,7 @@ import {
   viewOutputFile,
 } from "./other_codes.ts";
 import { adoptSlurmJob, cancelSlurmJob, fetchSlurmQueue } from "./slurm.ts";
+import { listLegacyTemplates, renderLegacyTemplate } from "./templates.ts";
 
 export { UI_DEADLINE_MS } from "./define_legacy.ts";
 
@@ -53,6 +54,8 @@ export const LEGACY_METHODS = [
   searchMaterials,
   generateLegacyD12,
   previewStructure,
+  listLegacyTemplates,
+  renderLegacyTemplate,
   jobStatus,
   viewOutputFile,
   submitRecipe,

@@ -438,3 +438,69 @@ Deno.test("the terminal UI's materials search, preview and deck come from materi
   assert.match(d12 as string, /\nCRYSTAL\n0 0 0\n225\n4\.21\n/);
   assert.match(d12 as string, /\nSHRINK\n8 8\n/);
 });
+
+const TEMPLATE_FIELDS: Fields = {
+  name: ["string", true, false],
+  version: ["string", true, false],
+  description: ["string", true, false],
+  author: ["string", true, false],
+  input_template: ["string", true, false],
+  tags: ["strings", true, false],
+  includes: ["strings", false, false],
+};
+
+const TEMPLATE_PARAMETER: Fields = {
+  name: ["string", true, false],
+  type: ["string", true, false],
+  description: ["string", true, false],
+  options: ["strings", false, false],
+  required: ["bool", false, false],
+};
+
+Deno.test("the terminal UI's template browser and render come from templates.*", async () => {
+  await using box = await makeSandbox();
+  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath", "templates");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, "broken.yml"), "description: no body\n");
+  await using _daemon = await startDaemon(box);
+  await using peer = await rawPeer(box.socket);
+  const ui = new Ui(peer);
+  // The UI sends list_templates with params null.
+  const listed = dataOf(await ui.result("list_templates", null, 0), "list_templates") as Record<
+    string,
+    unknown
+  >[];
+  assert.deepEqual(
+    listed.map((t) => t.name),
+    [
+      "band_structure",
+      "density_of_states",
+      "eos_scan",
+      "frequencies",
+      "geometry_optimisation",
+      "single_point",
+    ],
+  );
+  for (const template of listed) {
+    checkShape(template, TEMPLATE_FIELDS, `template ${template.name}`);
+    const parameters = template.parameters as Record<string, unknown>;
+    assert.ok(!Array.isArray(parameters) && typeof parameters === "object");
+    for (const [name, parameter] of Object.entries(parameters)) {
+      checkShape(parameter, TEMPLATE_PARAMETER, `${template.name}.${name}`);
+    }
+    assert.ok(template.metadata !== null && typeof template.metadata === "object");
+  }
+  const text = dataOf(
+    await ui.result("render_template", {
+      template_name: "single_point",
+      params_json: '{"functional":"HF","title":"a<b & c"}',
+    }, 0),
+    "render_template",
+  );
+  assert.equal(typeof text, "string");
+  assert.match(text as string, /^a<b & c\nCRYSTAL\n/);
+  const failed = failureOf(
+    await ui.result("render_template", { template_name: "single_point", params_json: "{" }, 1),
+  );
+  assert.match(failed.message, /params_json/);
+});
