@@ -61,6 +61,13 @@ export async function makeSandbox(): Promise<Sandbox> {
   };
 }
 
+/** Writes the sandbox's config.toml, where the daemon it starts will read it. */
+export async function writeConfig(box: Sandbox, lines: string[]): Promise<void> {
+  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, "config.toml"), [...lines, ""].join("\n"));
+}
+
 /** The outcome of one CLI run. */
 export interface CliResult {
   code: number;

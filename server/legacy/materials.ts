@@ -8,6 +8,7 @@ import { z } from "zod";
 import { generateD12 } from "../methods/materials/generate_d12.ts";
 import { get } from "../methods/materials/get.ts";
 import { search } from "../methods/materials/search.ts";
+import { CELL } from "../methods/materials/shapes.ts";
 import { latticeParameters } from "../structures/symmetry.ts";
 import { type Lattice, latticeDeterminant } from "../structures/structure.ts";
 import { defineLegacy, LegacyRefusal } from "./define_legacy.ts";
@@ -17,15 +18,6 @@ import { parsePayload } from "./shapes.ts";
 function materialId(id: string): string {
   return id.includes(":") ? id : `mp:${id}`;
 }
-
-const LATTICE = z.strictObject({
-  a: z.number(),
-  b: z.number(),
-  c: z.number(),
-  alpha: z.number(),
-  beta: z.number(),
-  gamma: z.number(),
-});
 
 /** `search_materials`: the editor's material search. */
 export const searchMaterials = defineLegacy({
@@ -70,8 +62,10 @@ export const searchMaterials = defineLegacy({
       source: r.provider,
       // What the Materials Project API added, when a key is configured.
       properties: {
-        ...(r.band_gap == null ? {} : { band_gap: r.band_gap }),
-        ...(r.energy_above_hull == null ? {} : { energy_above_hull: r.energy_above_hull }),
+        ...(typeof r.band_gap === "number" ? { band_gap: r.band_gap } : {}),
+        ...(typeof r.energy_above_hull === "number"
+          ? { energy_above_hull: r.energy_above_hull }
+          : {}),
       },
       metadata: {
         ...(r.space_group
@@ -100,7 +94,7 @@ export const previewStructure = defineLegacy({
     reduced_formula: z.string(),
     num_sites: z.number().int(),
     volume: z.number(),
-    lattice: LATTICE,
+    lattice: CELL,
     species: z.array(z.string()),
     composition: z.record(z.string(), z.number().int()),
   }),

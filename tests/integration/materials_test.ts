@@ -12,7 +12,7 @@ import { get } from "../../server/methods/materials/get.ts";
 import { search } from "../../server/methods/materials/search.ts";
 import { DISORDERED_ENTRY, MGO_ENTRY, startFakeProvider } from "../_optimade.ts";
 import { fixtureTest, readCrystalFixture } from "../_fixtures.ts";
-import { makeSandbox, startDaemon } from "../_harness.ts";
+import { makeSandbox, startDaemon, writeConfig } from "../_harness.ts";
 import { ENDED, FAKE_CRYSTAL_ENV, waitForJob } from "../_jobs.ts";
 
 Deno.test("materials.generate_d12 answers its declared example exactly, and the deck runs as a job", async () => {
@@ -100,22 +100,16 @@ Deno.test("materials.search asks the configured providers at once: one answers i
   await using silent = startFakeProvider({ hang: true });
   await using broken = startFakeProvider({ html: true });
   await using box = await makeSandbox();
-  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(
-    join(dir, "config.toml"),
-    [
-      "[materials]",
-      "timeout_s = 2",
-      "optimade_providers = [",
-      `  { id = "mp", base_url = "${good.baseUrl}" },`,
-      `  { id = "cod", base_url = "${mixed.baseUrl}" },`,
-      `  { id = "slow", base_url = "${silent.baseUrl}" },`,
-      `  { id = "html", base_url = "${broken.baseUrl}" },`,
-      "]",
-      "",
-    ].join("\n"),
-  );
+  await writeConfig(box, [
+    "[materials]",
+    "timeout_s = 2",
+    "optimade_providers = [",
+    `  { id = "mp", base_url = "${good.baseUrl}" },`,
+    `  { id = "cod", base_url = "${mixed.baseUrl}" },`,
+    `  { id = "slow", base_url = "${silent.baseUrl}" },`,
+    `  { id = "html", base_url = "${broken.baseUrl}" },`,
+    "]",
+  ]);
   await using _daemon = await startDaemon(box);
   await using client = new SocketClient(box.socket);
   const listed = await client.request("materials.providers", {}) as {
@@ -188,12 +182,11 @@ Deno.test("materials.search asks the configured providers at once: one answers i
 Deno.test("materials.search and materials.get answer from the cache once the provider is gone, unless refresh is set", async () => {
   const provider = startFakeProvider({ entries: [MGO_ENTRY] });
   await using box = await makeSandbox();
-  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(
-    join(dir, "config.toml"),
-    `[materials]\ntimeout_s = 2\noptimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]\n`,
-  );
+  await writeConfig(box, [
+    "[materials]",
+    "timeout_s = 2",
+    `optimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]`,
+  ]);
   await using _daemon = await startDaemon(box);
   await using client = new SocketClient(box.socket);
   const online = await client.request("materials.search", { formula: "MgO" });
@@ -228,12 +221,10 @@ Deno.test("materials.search goes through HTTP_PROXY: a provider reachable only b
     return fetch(`${provider.baseUrl}${url.pathname}${url.search}`);
   });
   await using box = await makeSandbox();
-  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(
-    join(dir, "config.toml"),
-    '[materials]\noptimade_providers = [{ id = "far", base_url = "http://optimade.invalid" }]\n',
-  );
+  await writeConfig(box, [
+    "[materials]",
+    'optimade_providers = [{ id = "far", base_url = "http://optimade.invalid" }]',
+  ]);
   await using _daemon = await startDaemon(box, [], {
     env: { HTTP_PROXY: `http://127.0.0.1:${proxy.addr.port}`, NO_PROXY: "" },
   });
@@ -264,18 +255,12 @@ Deno.test("with an MP API key, mp hits gain energy_above_hull and band_gap; with
   });
   const search = async (withKey: boolean) => {
     await using box = await makeSandbox();
-    const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(
-      join(dir, "config.toml"),
-      [
-        "[materials]",
-        `optimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]`,
-        `mp_api_url = "http://127.0.0.1:${mpApi.addr.port}"`,
-        ...(withKey ? [`mp_api_key = "${key}"`] : []),
-        "",
-      ].join("\n"),
-    );
+    await writeConfig(box, [
+      "[materials]",
+      `optimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]`,
+      `mp_api_url = "http://127.0.0.1:${mpApi.addr.port}"`,
+      ...(withKey ? [`mp_api_key = "${key}"`] : []),
+    ]);
     await using _daemon = await startDaemon(box);
     await using client = new SocketClient(box.socket);
     return await client.request("materials.search", { formula: "MgO" }) as {

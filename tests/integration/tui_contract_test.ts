@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MGO_ENTRY, startFakeProvider } from "../_optimade.ts";
 import { FAKE_CRYSTAL_ENV, FAKE_ENERGY } from "../_jobs.ts";
-import { makeSandbox, startDaemon } from "../_harness.ts";
+import { makeSandbox, startDaemon, writeConfig } from "../_harness.ts";
 import { type RawPeer, rawPeer } from "./_raw.ts";
 
 /** A field's JSON type as the UI's serde struct reads it. */
@@ -393,12 +393,11 @@ Deno.test("the terminal UI's legacy methods answer the shapes it deserializes", 
 Deno.test("the terminal UI's materials search, preview and deck come from materials.*", async () => {
   await using provider = startFakeProvider({ entries: [MGO_ENTRY] });
   await using box = await makeSandbox();
-  const dir = join(box.env.XDG_CONFIG_HOME, "crystalmath");
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(
-    join(dir, "config.toml"),
-    `[materials]\ntimeout_s = 2\noptimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]\n`,
-  );
+  await writeConfig(box, [
+    "[materials]",
+    "timeout_s = 2",
+    `optimade_providers = [{ id = "mp", base_url = "${provider.baseUrl}" }]`,
+  ]);
   await using _daemon = await startDaemon(box);
   await using peer = await rawPeer(box.socket);
   const ui = new Ui(peer);

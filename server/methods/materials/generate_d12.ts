@@ -3,18 +3,10 @@ import { generateDeck } from "../../structures/generate_deck.ts";
 import { BASIS_SETS } from "../../structures/basis_sets.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
-import { STRUCTURE_SOURCE, structureOf } from "./_source.ts";
+import { STRUCTURE_SOURCE, structureOf } from "./structure_source.ts";
+import { CELL } from "./shapes.ts";
 
 const VEC3 = z.array(z.number()).length(3);
-const CELL = z.strictObject({
-  a: z.number(),
-  b: z.number(),
-  c: z.number(),
-  alpha: z.number(),
-  beta: z.number(),
-  gamma: z.number(),
-});
-
 /** `materials.generate_d12`: a complete CRYSTAL deck from a CIF, a POSCAR or OPTIMADE attributes. */
 export const generateD12 = defineMethod({
   name: "materials.generate_d12",

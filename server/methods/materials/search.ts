@@ -7,15 +7,7 @@ import { defineMethod } from "../../rpc/define_method.ts";
 import { atomicNumber } from "../../structures/elements.ts";
 import type { MethodContext } from "../context.ts";
 import { cacheOf } from "./_cache.ts";
-
-const LATTICE = z.strictObject({
-  a: z.number(),
-  b: z.number(),
-  c: z.number(),
-  alpha: z.number(),
-  beta: z.number(),
-  gamma: z.number(),
-});
+import { CELL } from "./shapes.ts";
 
 /** `materials.search`: structures from every configured OPTIMADE provider at once. */
 export const search = defineMethod({
@@ -52,7 +44,7 @@ export const search = defineMethod({
       formula: z.string().nullable().describe("The provider's reduced formula"),
       nsites: z.number().int(),
       space_group: z.strictObject({ number: z.number().int(), symbol: z.string() }).nullable(),
-      lattice: LATTICE.describe(
+      lattice: CELL.describe(
         "Conventional cell, Å and degrees (the given cell without symmetry)",
       ),
       warnings: z.array(z.string()),

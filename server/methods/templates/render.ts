@@ -4,7 +4,7 @@ import { renderTemplate } from "../../templates/render.ts";
 import { TEMPLATE_NAME } from "../../templates/template_file.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
-import { STRUCTURE_SOURCE, structureOf } from "../materials/_source.ts";
+import { STRUCTURE_SOURCE, structureOf } from "../materials/structure_source.ts";
 
 /** `templates.render`: a template's text, checked by the deck parser. */
 export const render = defineMethod({

@@ -1,3 +1,8 @@
+/**
+ * How a request names a structure, shared by the methods that take one.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { fetchMaterial } from "../../materials/material.ts";
 import { chooseSource, readStructure, type StructureSource } from "../../structures/read.ts";
