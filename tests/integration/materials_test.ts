@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
-import { join } from "node:path";
 import { generateD12 } from "../../server/methods/materials/generate_d12.ts";
 import { get } from "../../server/methods/materials/get.ts";
 import { search } from "../../server/methods/materials/search.ts";
