@@ -109,6 +109,7 @@ export class Daemon implements AsyncDisposable {
         config: this.#config,
         engine,
         ssh: engine.ssh,
+        workflows: this.#services.workflows,
         daemon: {
           status: () => this.status(),
           requestShutdown: (reason) => {

@@ -1,6 +1,6 @@
 /**
  * The composition root: builds the daemon's services (database, job store, SSH pool, runners,
- * the dependency holder) in one AsyncDisposableStack, so that the order in which they are torn
+ * the dependency holder, the workflow engine) in one AsyncDisposableStack, so that the order in which they are torn
  * down, the reverse of the order they are built in, is written once.
  *
  * @module
@@ -18,11 +18,13 @@ import { RunnerSet } from "./runners/runner.ts";
 import { SLURM_SCHEDULER } from "./runners/slurm/slurm_scheduler.ts";
 import { DIRECT_SCHEDULER } from "./runners/ssh/direct_scheduler.ts";
 import { SshPool } from "./ssh/pool.ts";
+import { WorkflowEngine } from "./workflows/workflow_engine.ts";
 
 /** The daemon's services, disposed together. */
 export interface Services extends AsyncDisposable {
   db: Database;
   engine: Engine;
+  workflows: WorkflowEngine;
 }
 
 /**
@@ -48,8 +50,10 @@ export async function buildServices(
   );
   const engine: Engine = { store, runners, config, log, ssh };
   const holder = stack.use(new DependencyHolder(engine));
+  const workflows = stack.use(new WorkflowEngine(engine));
   await runners.start();
   await holder.start();
+  await workflows.start();
   const owned = stack.move();
-  return { db, engine, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+  return { db, engine, workflows, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }

@@ -92,8 +92,13 @@ export function insertWorkflow(
   const row = c.prepare(
     `INSERT INTO workflows (type, name, state, params_json, created_at, updated_at)
      VALUES (?, ?, 'created', ?, ?, ?) RETURNING *`,
-  ).get(workflow.type, workflow.name, JSON.stringify(workflow.params), at, at) as unknown as
-    WorkflowRow;
+  ).get(
+    workflow.type,
+    workflow.name,
+    JSON.stringify(workflow.params),
+    at,
+    at,
+  ) as unknown as WorkflowRow;
   const insert = c.prepare(
     `INSERT INTO workflow_members (workflow_pk, member_key, position, name, input,
        depends_on_json, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,

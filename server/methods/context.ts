@@ -11,6 +11,7 @@ import type { SshPool } from "../ssh/pool.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../rpc/define_method.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
+import type { WorkflowEngine } from "../workflows/workflow_engine.ts";
 
 /** What `system.status` reports. */
 export interface DaemonStatus {
@@ -44,4 +45,6 @@ export interface MethodContext extends RequestContext {
   engine: Engine;
   /** Pooled SSH connections, one per cluster. */
   ssh: SshPool;
+  /** Studies as durable job graphs. */
+  workflows: WorkflowEngine;
 }
