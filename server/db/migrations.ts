@@ -198,6 +198,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     description: "workflows and their planned members",
     sql: `
+      -- Version 1's placeholders, which no code ever wrote, give way to the engine's tables.
+      DROP TABLE workflow_jobs;
+      DROP TABLE workflows;
+
       -- A study: its type's params as given, its state, and once analysed its result.
       CREATE TABLE workflows (
         pk INTEGER PRIMARY KEY,
