@@ -34,8 +34,12 @@ function label(parameter: string, value: ScanValue): string {
 
 /** The values in scan order, each checked against the parameter. */
 function orderedValues(parameter: typeof PARAMETERS[number], values: readonly ScanValue[]) {
-  const wanted = { shrink: "number", tolinteg: "object", basis: "string" }[parameter];
-  const wrong = values.find((v) => typeof v !== wanted);
+  const fits = {
+    shrink: (v: ScanValue) => typeof v === "number",
+    tolinteg: (v: ScanValue) => Array.isArray(v),
+    basis: (v: ScanValue) => typeof v === "string",
+  }[parameter];
+  const wrong = values.find((v) => !fits(v));
   if (wrong !== undefined) {
     const what = { shrink: "an integer IS", tolinteg: "5 integers", basis: "a BASISSET name" };
     throw new InvalidParamsError(

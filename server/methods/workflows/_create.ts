@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { parseDeck } from "../../crystal/deck.ts";
 import { clusterFor } from "../../engine/submit_job.ts";
 import { workflowIdOf } from "../../model/workflow.ts";
-import { defineMethod } from "../../rpc/define_method.ts";
+import { defineMethod, type MethodDef } from "../../rpc/define_method.ts";
 import { planWorkflow } from "../../workflows/types.ts";
 import type { WorkflowType } from "../../workflows/workflow_type.ts";
 import type { MethodContext } from "../context.ts";
@@ -19,13 +19,18 @@ const EXAMPLE_DECK =
   "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\nBASISSET\nPOB-TZVP\n" +
   "SHRINK\n8 8\nTOLDEE\n8\nEND\n";
 
+/** The params of a create method: the common ones, then the type's own. */
+type CreateParams<P extends z.ZodObject> = ReturnType<typeof COMMON_PARAMS.extend<P["shape"]>>;
+
 /** The create method of `type`. */
 export function createMethodFor<
   const T extends string,
   P extends z.ZodObject,
   R extends z.ZodObject,
->(type: WorkflowType<T, P, R>) {
-  const params = COMMON_PARAMS.extend(type.params.shape as P["shape"]);
+>(
+  type: WorkflowType<T, P, R>,
+): MethodDef<`workflows.create_${T}`, CreateParams<P>, typeof CREATED, MethodContext> {
+  const params: CreateParams<P> = COMMON_PARAMS.extend(type.params.shape as P["shape"]);
   const own = Object.keys(type.params.shape);
   const count = type.plan(type.params.parse(type.example.params), {
     deck: parseDeck(EXAMPLE_DECK),
