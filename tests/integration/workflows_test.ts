@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { SocketClient } from "../../client/socket_client.ts";
-import { makeSandbox, type Sandbox, startDaemon } from "../_harness.ts";
+import { join } from "node:path";
+import { makeSandbox, runCli, type Sandbox, startDaemon } from "../_harness.ts";
 import { FAKE_CRYSTAL_ENV, waitFor } from "../_jobs.ts";
 
 const HARTREE_IN_MEV = 27211.386245988;
@@ -96,6 +97,12 @@ Deno.test("workflows.create_eos runs 7 volumes and fits the model's Birch-Murnag
   assert.equal(again.svg, svg, "the same plot twice");
   const listed = await client.request("workflows.list", { type: "eos" }) as { total: number };
   assert.equal(listed.total, 1);
+  const file = join(box.dir, "eos.svg");
+  const cli = await runCli(["plot", "wf-1", "-o", file, "--socket", box.socket, "--no-start"], {
+    env: box.env,
+  });
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.equal(await Deno.readTextFile(file), svg, "the CLI writes the same SVG");
 });
 
 Deno.test("workflows.create_convergence finds the SHRINK the model converges at", async () => {
