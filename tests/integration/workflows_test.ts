@@ -4,6 +4,7 @@
  * tests/fixtures/fake_crystal/crystal), so the analysis is checked against known answers.
  */
 import assert from "node:assert/strict";
+import { connect } from "../../client/mod.ts";
 import { SocketClient } from "../../client/socket_client.ts";
 import { join } from "node:path";
 import { makeSandbox, runCli, type Sandbox, startDaemon } from "../_harness.ts";
@@ -184,4 +185,47 @@ Deno.test("workflows.create_eos refuses a deck without a 3D geometry and records
   );
   const listed = await client.request("workflows.list", {}) as { total: number };
   assert.equal(listed.total, 0);
+});
+
+Deno.test("workflows.cancel cancels the members, and jobs.subscribe {workflow_id} pushes workflows.changed", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = await connect({ socket: box.socket });
+  const changes: { workflow_id: string; state: string; previous_state: string | null }[] = [];
+  const members: { pk: number }[] = [];
+  client.on("workflows.changed", (c) => changes.push(c));
+  client.on("jobs.changed", (c) => members.push(c));
+  await client.call("jobs.subscribe", { workflow_id: "wf-2" });
+  // wf-1 is not watched: neither it nor its jobs are pushed.
+  await client.call("workflows.create_convergence", {
+    name: "other [model]",
+    base_input: base(),
+    parameter: "shrink",
+    values: [4, 6],
+  });
+  const created = await client.call("workflows.create_eos", {
+    name: "mgo [model] [slow]",
+    base_input: base(),
+  });
+  assert.equal(created.workflow_id, "wf-2");
+  const cancelled = await client.call("workflows.cancel", { id: "wf-2" });
+  assert.equal(cancelled.state, "cancelled");
+  const done = await waitFor(
+    "the members to end",
+    () => client.call("workflows.get", { id: "wf-2" }),
+    (w) => w.jobs.every((j) => j.state === "cancelled"),
+  );
+  assert.equal(done.jobs.length, 7);
+  await waitFor("the notification", () => Promise.resolve(changes), (c) => c.length >= 3);
+  assert.deepEqual(changes.map((c) => [c.workflow_id, c.previous_state, c.state]), [
+    ["wf-2", null, "created"],
+    ["wf-2", "created", "running"],
+    ["wf-2", "running", "cancelled"],
+  ]);
+  assert.ok(members.every((m) => created.jobs.includes(m.pk)), "only wf-2's jobs are pushed");
+  await assert.rejects(client.call("workflows.cancel", { id: "wf-2" }), /already ended cancelled/);
+  await assert.rejects(
+    client.call("workflows.get", { id: "wf-9" }),
+    /Workflow "wf-9" does not exist/,
+  );
 });

@@ -5,7 +5,10 @@ import { volumeRelaxation, withShrink } from "../../../server/workflows/deck_edi
 import { EOS } from "../../../server/workflows/eos.ts";
 import { CONVERGENCE } from "../../../server/workflows/convergence.ts";
 import { planWorkflow, prepareWorkflowInputs } from "../../../server/workflows/types.ts";
-import { HARTREE_IN_MEV } from "../../../server/workflows/eos_fit.ts";
+import { birchMurnaghanEnergy, HARTREE_IN_MEV } from "../../../server/workflows/eos_fit.ts";
+import { WorkflowFailure } from "../../../server/workflows/workflow_type.ts";
+import { parseStoredResults } from "../../../server/jobs/outcome.ts";
+import type { JobRow } from "../../../server/model/job.ts";
 
 const DECK = "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\n" +
   "BASISSET\nPOB-TZVP\nSHRINK\n8 16\nTOLDEE\n8\nEND\n";
@@ -117,4 +120,84 @@ Deno.test("the EOS and convergence plots match their golden files byte for byte"
     if (Deno.env.get("UPDATE_GOLDEN")) await Deno.writeTextFile(url, svg);
     assert.equal(svg, await Deno.readTextFile(url), `${name} changed: UPDATE_GOLDEN=1 rewrites it`);
   }
+});
+
+/** EOS members at the scales, with BM3 energies, the ones in `failed` failed. */
+function eosMembers(failed: number[]) {
+  const scales = [0.94, 0.96, 0.98, 1, 1.02, 1.04, 1.06];
+  const truth = { v0: 18.75, e0: -275.4485911, b0_gpa: 160, b0_prime: 4.1 };
+  return scales.map((scale, i) => {
+    const volume = 18.75 * scale;
+    const isFailed = failed.includes(i);
+    return {
+      key: `v-${scale}`,
+      name: `p${i}`,
+      meta: { scale },
+      job: {
+        pk: i + 1,
+        state: isFailed ? "failed" : "completed",
+        state_reason: isFailed ? "SCF not converged" : "Normal termination",
+        error_snippet: null,
+        final_energy: isFailed ? null : birchMurnaghanEnergy(truth, volume),
+      } as unknown as JobRow,
+      results: {
+        ...parseStoredResults(null),
+        primitive_volume_a3: isFailed ? null : volume,
+        atoms_in_cell: isFailed ? null : 2,
+      },
+    };
+  });
+}
+
+Deno.test("the EOS analysis fits 4 good points of 7 and says which are missing", () => {
+  const { result, warnings } = EOS.analyse(EOS.params.parse({}), eosMembers([0, 3, 6]));
+  assert.ok(Math.abs(result.v0 - 18.75) < 1e-6 * 18.75);
+  assert.equal(result.points.length, 4);
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0]!,
+    /^3 of 7 points are missing from the fit: scale 0\.9400 \(job 1 failed: SCF not converged\); scale 1\.0000 \(job 4 failed/,
+  );
+});
+
+Deno.test("the EOS analysis fails below 4 good points, naming the missing ones", () => {
+  assert.throws(
+    () => EOS.analyse(EOS.params.parse({}), eosMembers([0, 1, 2, 3])),
+    (e) =>
+      e instanceof WorkflowFailure &&
+      /3 of 7 points completed, at least 4 are needed; missing: scale 0\.9400 \(job 1 failed/.test(
+        e.message,
+      ),
+  );
+});
+
+Deno.test("the EOS analysis warns when V0 is outside the sampled volumes", () => {
+  const members = eosMembers([]).map((m) => ({ ...m }));
+  // Only the compressed half: V0 (18.75) lies above every sampled volume.
+  const { warnings } = EOS.analyse(
+    EOS.params.parse({}),
+    members.slice(0, 3).concat(members.slice(0, 0)).concat([
+      {
+        ...members[0]!,
+        meta: { scale: 0.92 },
+        results: { ...members[0]!.results, primitive_volume_a3: 18.75 * 0.92 },
+        job: {
+          ...members[0]!.job,
+          pk: 9,
+          final_energy: birchMurnaghanEnergy({
+            v0: 18.75,
+            e0: -275.4485911,
+            b0_gpa: 160,
+            b0_prime: 4.1,
+          }, 18.75 * 0.92),
+        } as unknown as JobRow,
+      },
+    ]),
+  );
+  assert.ok(
+    warnings.some((w) =>
+      /V0 = 18\.7500 Å³ is outside the sampled volumes \[17\.2500, 18\.3750\]/.test(w)
+    ),
+    warnings.join("\n"),
+  );
 });
