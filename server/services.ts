@@ -1,7 +1,7 @@
 /**
  * The composition root: builds the daemon's services (database, job store, SSH pool, runners,
- * the dependency holder, the workflow engine) in one AsyncDisposableStack, so that the order in which they are torn
- * down, the reverse of the order they are built in, is written once.
+ * the dependency holder, the workflow engine) in one AsyncDisposableStack, so that the order in
+ * which they are torn down, the reverse of the order they are built in, is written once.
  *
  * @module
  */

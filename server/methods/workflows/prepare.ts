@@ -40,7 +40,7 @@ export const prepare = defineMethod({
       inputs: [4, 8].map((k) => ({
         name: `mgo SHRINK ${k}`,
         content:
-          `mgo: SHRINK ${k}\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0.0 0.0 0.0\n8 0.5 0.5 0.5\nBASISSET\nPOB-TZVP\nSHRINK\n${k} ${k}\nEND\n`,
+          `mgo: SHRINK ${k}\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0.0 0.0 0.0\n8 0.5 0.5 0.5\nEND\nBASISSET\nPOB-TZVP\nSHRINK\n${k} ${k}\nEND\n`,
       })),
     },
   }],

@@ -7,6 +7,7 @@ import { CONVERGENCE } from "../../../server/workflows/convergence.ts";
 import { planWorkflow, prepareWorkflowInputs } from "../../../server/workflows/types.ts";
 import { birchMurnaghanEnergy, HARTREE_IN_MEV } from "../../../server/workflows/eos_fit.ts";
 import { WorkflowFailure } from "../../../server/workflows/workflow_type.ts";
+import { prepare } from "../../../server/methods/workflows/prepare.ts";
 import { parseStoredResults } from "../../../server/jobs/outcome.ts";
 import type { JobRow } from "../../../server/model/job.ts";
 
@@ -199,5 +200,18 @@ Deno.test("the EOS analysis warns when V0 is outside the sampled volumes", () =>
       /V0 = 18\.7500 Å³ is outside the sampled volumes \[17\.2500, 18\.3750\]/.test(w)
     ),
     warnings.join("\n"),
+  );
+});
+
+Deno.test("workflows.prepare's example is what prepareWorkflowInputs() builds", () => {
+  const example = prepare.examples[0]!;
+  const params = example.params;
+  assert.deepEqual(
+    prepareWorkflowInputs(params.type, {
+      params: params.params,
+      base_input: params.base_input!,
+      name: params.name,
+    }),
+    example.result,
   );
 });
