@@ -22,6 +22,7 @@ import { benchFlood } from "./flood_bench.ts";
 import { benchStartup } from "./startup_bench.ts";
 import { benchNative } from "./native_bench.ts";
 import { benchStructures } from "./structures_bench.ts";
+import { benchWorkflows } from "./workflows_bench.ts";
 import {
   currentRssKiB,
   installVscodeJsonrpc,
@@ -134,6 +135,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   startup: benchStartup,
   native: benchNative,
   structures: benchStructures,
+  workflows: benchWorkflows,
 };
 
 async function main(): Promise<void> {

@@ -72,6 +72,7 @@ export const FLAGS = {
   after: { type: "string", value: "PK[,PK]", help: "submit: jobs that must complete first" },
   lines: { type: "string", short: "n", value: "N", help: "log: how many lines (default 40)" },
   follow: { type: "boolean", short: "f", help: "log: follow the output until the job ends" },
+  output: { type: "string", short: "o", value: "FILE", help: "plot: write the SVG to FILE" },
   "dry-run": { type: "boolean", help: "service: print the unit file instead of installing it" },
 } as const satisfies Record<string, FlagSpec>;
 

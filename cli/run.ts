@@ -14,6 +14,7 @@ import { completionsCommand } from "./commands/completions.ts";
 import { jobCommand } from "./commands/job.ts";
 import { jobsCommand } from "./commands/jobs.ts";
 import { logCommand } from "./commands/log.ts";
+import { plotCommand } from "./commands/plot.ts";
 import { submitCommand } from "./commands/submit.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serviceCommand } from "./commands/service.ts";
@@ -51,6 +52,7 @@ const COMMANDS: readonly Command[] = [
   submitCommand,
   logCommand,
   cancelCommand,
+  plotCommand,
   clustersCommand,
   watchCommand,
   doctorCommand,

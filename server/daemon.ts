@@ -122,6 +122,7 @@ export class Daemon implements AsyncDisposable {
         engine,
         ssh: engine.ssh,
         templates,
+        workflows: this.#services.workflows,
         daemon: {
           status: () => this.status(),
           requestShutdown: (reason) => {

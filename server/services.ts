@@ -1,7 +1,7 @@
 /**
  * The composition root: builds the daemon's services (database, job store, SSH pool, runners,
- * the dependency holder) in one AsyncDisposableStack, so that the order in which they are torn
- * down, the reverse of the order they are built in, is written once.
+ * the dependency holder, the workflow engine) in one AsyncDisposableStack, so that the order in
+ * which they are torn down, the reverse of the order they are built in, is written once.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { SLURM_SCHEDULER } from "./runners/slurm/slurm_scheduler.ts";
 import { DIRECT_SCHEDULER } from "./runners/ssh/direct_scheduler.ts";
 import { SshPool } from "./ssh/pool.ts";
 import { TemplateRenderer } from "./templates/renderer.ts";
+import { WorkflowEngine } from "./workflows/workflow_engine.ts";
 
 /** The daemon's services, disposed together. */
 export interface Services extends AsyncDisposable {
@@ -26,6 +27,7 @@ export interface Services extends AsyncDisposable {
   engine: Engine;
   /** The template render worker, started on first use. */
   templates: TemplateRenderer;
+  workflows: WorkflowEngine;
 }
 
 /**
@@ -52,8 +54,16 @@ export async function buildServices(
   const engine: Engine = { store, runners, config, log, ssh };
   const templates = stack.use(new TemplateRenderer());
   const holder = stack.use(new DependencyHolder(engine));
+  const workflows = stack.use(new WorkflowEngine(engine));
   await runners.start();
   await holder.start();
+  await workflows.start();
   const owned = stack.move();
-  return { db, engine, templates, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+  return {
+    db,
+    engine,
+    templates,
+    workflows,
+    [Symbol.asyncDispose]: () => owned.disposeAsync(),
+  };
 }

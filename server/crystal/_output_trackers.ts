@@ -188,3 +188,29 @@ export function createTimingTracker(): TimingTracker {
     },
   };
 }
+
+/** The primitive cell CRYSTAL last printed: its volume and its atom count. */
+export interface CellTracker {
+  /** Reads `PRIMITIVE CELL - CENTRING CODE 5/0 VOLUME=    18.747822 - DENSITY ...`. */
+  primitive(line: string): void;
+  /** Reads `ATOMS IN THE ASYMMETRIC UNIT    2 - ATOMS IN THE UNIT CELL:    2`. */
+  atoms(line: string): void;
+  result(): { primitive_volume_a3: number | null; atoms_in_cell: number | null };
+}
+
+/** Creates a tracker of the primitive cell; the last print wins (an optimisation reprints it). */
+export function createCellTracker(): CellTracker {
+  let volume: number | null = null;
+  let atoms: number | null = null;
+  return {
+    primitive(line) {
+      const match = /VOLUME=\s*([0-9.]+)/.exec(line);
+      if (match) volume = Number(match[1]);
+    },
+    atoms(line) {
+      const match = /ATOMS IN THE UNIT CELL:\s*([0-9]+)/.exec(line);
+      if (match) atoms = Number(match[1]);
+    },
+    result: () => ({ primitive_volume_a3: volume, atoms_in_cell: atoms }),
+  };
+}

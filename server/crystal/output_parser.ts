@@ -27,6 +27,7 @@ import {
 } from "./_output_markers.ts";
 import type { CellParameters } from "../model/cell.ts";
 import { createGapTracker, createScfTracker, createTimingTracker } from "./_output_trackers.ts";
+import { createCellTracker } from "./_output_trackers.ts";
 
 /** Hartree to electronvolt (CODATA 2018; the domain brief rounds it to 27.211386). */
 export const HARTREE_TO_EV = 27.211386245988;
@@ -121,6 +122,8 @@ export interface CrystalOutput {
   optimization: OptimizationSummary;
   frequencies: FrequencyMode[];
   band_gap_ev: number | null;
+  /** The primitive cell as CRYSTAL last printed it: volume (Å³) and atoms. */
+  cell: { primitive_volume_a3: number | null; atoms_in_cell: number | null };
   timings: { cpu_seconds: number | null; wall_seconds: number | null };
   errors: CrystalError[];
   warnings: CrystalWarning[];
@@ -150,6 +153,7 @@ export function createOutputParser(): OutputParser {
   const frequencies = createFrequencyTable();
   const geometry = createGeometryCollector();
   const scf = createScfTracker();
+  const cell = createCellTracker();
   let lineNo = 0;
   let hasCrystalText = false;
   let program: string | null = null;
@@ -237,9 +241,13 @@ export function createOutputParser(): OutputParser {
         else killHint = matchKillHint(line, at) ?? killHint;
         return;
       case 65: // A
+      case 80: // P
+        if (line.startsWith("ATOMS IN THE ASYMMETRIC UNIT", at)) cell.atoms(line);
+        else if (line.startsWith("PRIMITIVE CELL - CENTRING", at)) cell.primitive(line);
+        else gap.push(line, at);
+        return;
       case 66: // B
       case 68: // D
-      case 80: // P
       case 83: // S
         return gap.push(line, at);
       case 67: // C
@@ -364,6 +372,7 @@ export function createOutputParser(): OutputParser {
       optimization,
       frequencies: frequencies.modes(),
       band_gap_ev: gap.value(),
+      cell: cell.result(),
       timings: timing.result(),
       errors,
       warnings: log.warnings(),

@@ -194,6 +194,48 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_workflow ON jobs (workflow_id) WHERE workflow_id IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    description: "workflows and their planned members",
+    sql: `
+      -- Version 1's placeholders, which no code ever wrote, give way to the engine's tables.
+      DROP TABLE workflow_jobs;
+      DROP TABLE workflows;
+
+      -- A study: its type's params as given, its state, and once analysed its result.
+      CREATE TABLE workflows (
+        pk INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+          ('created', 'running', 'completed', 'failed', 'cancelled')),
+        params_json TEXT NOT NULL,
+        result_json TEXT,
+        warnings_json TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+      ) STRICT;
+      CREATE INDEX workflows_state ON workflows (state);
+
+      -- Every member is planned, deck and all, in the transaction that records the workflow; its
+      -- job is created later with the client_token "wf-<pk>/<key>", so a restart between the two
+      -- finds the job instead of making a second one.
+      CREATE TABLE workflow_members (
+        workflow_pk INTEGER NOT NULL REFERENCES workflows (pk) ON DELETE CASCADE,
+        member_key TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        input TEXT NOT NULL,
+        depends_on_json TEXT NOT NULL DEFAULT '[]',
+        meta_json TEXT NOT NULL DEFAULT '{}',
+        job_pk INTEGER,
+        PRIMARY KEY (workflow_pk, member_key)
+      ) STRICT;
+      CREATE INDEX workflow_members_job ON workflow_members (job_pk) WHERE job_pk IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

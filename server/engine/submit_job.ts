@@ -81,7 +81,7 @@ async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
 }
 
 /** The cluster of a remote submission, checked against the runner. */
-function clusterFor(engine: Engine, request: JobRequest): Cluster | null {
+export function clusterFor(engine: Engine, request: JobRequest): Cluster | null {
   const wanted = CLUSTER_TYPE[request.runner];
   if (wanted === undefined) {
     if (request.cluster_id !== undefined) {

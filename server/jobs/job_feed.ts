@@ -14,6 +14,7 @@ export interface JobFeedFilter {
   pks?: readonly number[] | undefined;
   states?: readonly JobState[] | undefined;
   cluster_id?: number | undefined;
+  workflow_id?: string | undefined;
 }
 
 /** Where the feed delivers. */
@@ -42,6 +43,7 @@ function matches(filter: JobFeedFilter, change: JobChange): boolean {
   if (filter.pks !== undefined && !filter.pks.includes(change.pk)) return false;
   if (filter.states !== undefined && !filter.states.includes(change.state)) return false;
   if (filter.cluster_id !== undefined && change.cluster_id !== filter.cluster_id) return false;
+  if (filter.workflow_id !== undefined && change.workflow_id !== filter.workflow_id) return false;
   return true;
 }
 

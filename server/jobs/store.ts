@@ -43,6 +43,8 @@ export interface JobChange {
   cluster_id: number | null;
   at: string;
   reason: string | null;
+  /** The workflow the job belongs to (for a replayed change, as the job row says now). */
+  workflow_id: string | null;
 }
 
 /** How long events stay: at least `days` days or the newest `keep`, whichever is more. */
@@ -70,7 +72,7 @@ export interface TransitionChange {
   from?: readonly JobState[];
 }
 
-function changeOf(row: JobEventRow): JobChange {
+function changeOf(row: JobEventRow, workflowId: string | null): JobChange {
   return {
     seq: row.seq,
     pk: row.job_pk,
@@ -82,6 +84,7 @@ function changeOf(row: JobEventRow): JobChange {
     cluster_id: row.cluster_id,
     at: row.at,
     reason: row.reason,
+    workflow_id: workflowId,
   };
 }
 
@@ -224,7 +227,9 @@ export class JobStore extends EventTarget {
 
   /** Logged changes after `seq`, oldest first, at most `limit`. */
   changesAfter(seq: number, limit: number): JobChange[] {
-    return jobEventsAfter(this.#db, seq, limit).map(changeOf);
+    return jobEventsAfter(this.#db, seq, limit).map((row) =>
+      changeOf(row, findJob(this.#db, row.job_pk)?.workflow_id ?? null)
+    );
   }
 
   /** The oldest sequence number still logged, and the newest issued. */
@@ -280,7 +285,8 @@ export class JobStore extends EventTarget {
       const at = this.#clock.now().toISOString();
       const { row, event } = fn(c, at);
       if (event === undefined) return { row, change: undefined };
-      return { row, change: changeOf({ ...event, seq: insertJobEvent(c, event) }) };
+      const seq = insertJobEvent(c, event);
+      return { row, change: changeOf({ ...event, seq }, row.workflow_id) };
     }, this.#busyBudgetMs);
     if (change !== undefined) {
       this.dispatchEvent(new CustomEvent<JobChange>(JOB_CHANGED, { detail: change }));

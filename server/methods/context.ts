@@ -13,6 +13,7 @@ import type { TemplateRenderer } from "../templates/renderer.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../rpc/define_method.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
+import type { WorkflowEngine } from "../workflows/workflow_engine.ts";
 
 /** What `system.status` reports. */
 export interface DaemonStatus {
@@ -50,4 +51,6 @@ export interface MethodContext extends RequestContext {
   ssh: SshPool;
   /** The template render worker. */
   templates: TemplateRenderer;
+  /** Studies as durable job graphs. */
+  workflows: WorkflowEngine;
 }

@@ -41,6 +41,14 @@ import { render as renderTemplate } from "./templates/render.ts";
 import { shutdown } from "./system/shutdown.ts";
 import { status } from "./system/status.ts";
 import { version } from "./system/version.ts";
+import { available as workflowsAvailable } from "./workflows/available.ts";
+import { cancel as workflowsCancel } from "./workflows/cancel.ts";
+import { createConvergence, createEos } from "./workflows/create.ts";
+import { get as workflowsGet } from "./workflows/get.ts";
+import { list as workflowsList } from "./workflows/list.ts";
+import { plot as workflowsPlot } from "./workflows/plot.ts";
+import { prepare as workflowsPrepare } from "./workflows/prepare.ts";
+import { workflowsChanged } from "./workflows/_notifications.ts";
 
 /** Every method, in the order discovery lists them. */
 export const METHODS = [
@@ -76,10 +84,18 @@ export const METHODS = [
   generateD12,
   listTemplates,
   renderTemplate,
+  workflowsAvailable,
+  createConvergence,
+  createEos,
+  workflowsPrepare,
+  workflowsList,
+  workflowsGet,
+  workflowsCancel,
+  workflowsPlot,
 ] as const;
 
 /** Every notification the daemon pushes, in the order discovery lists them. */
-export const NOTIFICATIONS = [jobsChanged, jobsResyncRequired] as const;
+export const NOTIFICATIONS = [jobsChanged, jobsResyncRequired, workflowsChanged] as const;
 
 /** The registry's type, for inference. */
 export type Registry = typeof METHODS;

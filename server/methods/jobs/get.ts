@@ -69,6 +69,8 @@ export const get = defineMethod({
       optimization: null,
       frequencies: null,
       band_gap_ev: null,
+      primitive_volume_a3: 18.747822,
+      atoms_in_cell: 2,
       cpu_time_seconds: null,
       crystal_version: null,
       termination: null,

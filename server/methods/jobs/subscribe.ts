@@ -5,7 +5,9 @@ import { JOB_STATES } from "../../model/job_state.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { notificationOf } from "../../rpc/define_notification.ts";
 import type { MethodContext } from "../context.ts";
+import { workflowsChanged } from "../workflows/_notifications.ts";
 import { jobsChanged, jobsResyncRequired } from "./_notifications.ts";
+import { WORKFLOW_ID } from "./_shapes.ts";
 
 /** `jobs.subscribe`: push job changes to this connection. */
 export const subscribe = defineMethod({
@@ -17,7 +19,9 @@ export const subscribe = defineMethod({
     "when since_seq is older than the retained events (30 days or the last 100 000, whichever " +
     "is more), jobs.resync_required comes instead. A client that stops reading is never " +
     "waited for: its outbox (1024 messages or 1 MiB) keeps the latest change per job, then " +
-    "one jobs.resync_required. The subscription ends with jobs.unsubscribe or the connection.",
+    "one jobs.resync_required. Workflows' changes of state come as workflows.changed (all of " +
+    "them, or with workflow_id only that workflow's, whose members alone then come as " +
+    "jobs.changed). The subscription ends with jobs.unsubscribe or the connection.",
   params: z.strictObject({
     pks: z.array(z.number().int().positive()).max(10_000).optional().describe(
       "Only these jobs",
@@ -26,6 +30,9 @@ export const subscribe = defineMethod({
       "Only changes that leave a job in one of these states",
     ),
     cluster_id: z.number().int().positive().optional().describe("Only jobs on this cluster"),
+    workflow_id: WORKFLOW_ID.optional().describe(
+      "Only the jobs of this workflow, and only its workflows.changed",
+    ),
     since_seq: z.number().int().min(0).optional().describe(
       "Replay the retained changes after this sequence number first",
     ),
@@ -86,7 +93,21 @@ export const subscribe = defineMethod({
           }),
       },
     });
-    session.subscriptions.set(subscription, feed);
+    // Workflows' own changes, live (members' changes come through the feed).
+    const stopWorkflows = ctx.workflows.onChange((change) => {
+      if (params.workflow_id !== undefined && change.workflow_id !== params.workflow_id) return;
+      session.outbox.push({
+        message: notificationOf(workflowsChanged, { subscription, ...change }),
+        group: subscription,
+        resync: () => resyncMessage(ctx.engine.store.bounds().newest),
+      });
+    });
+    session.subscriptions.set(subscription, {
+      stop() {
+        stopWorkflows();
+        feed.stop();
+      },
+    });
     // After the answer has gone out: notifications never overtake it.
     setTimeout(() => feed.start(), 0);
     return Promise.resolve({ subscription, seq: feed.seq });

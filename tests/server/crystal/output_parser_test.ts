@@ -840,3 +840,18 @@ for (const { name, expected } of GEOMETRIES) {
     );
   });
 }
+
+fixtureTest("parseCrystalOutput() reads the primitive cell's volume and atom count", () => {
+  // out_mgoSCF.out: "PRIMITIVE CELL - CENTRING CODE 5/0 VOLUME=    18.747822" and 2 atoms;
+  // Na2O.out: an F-centred cell of 45.339264 Å³ with 3 atoms (antifluorite).
+  assert.deepEqual(parseCrystalOutput(readCrystalFixture("out_mgoSCF.out")).cell, {
+    primitive_volume_a3: 18.747822,
+    atoms_in_cell: 2,
+  });
+  assert.deepEqual(parseCrystalOutput(readCrystalFixture("Na2O.out")).cell, {
+    primitive_volume_a3: 45.339264,
+    atoms_in_cell: 3,
+  });
+  // The primitive volume of rock salt is a³/4: 4.217³/4 = 18.7478.
+  assert.ok(Math.abs(4.217 ** 3 / 4 - 18.747822) < 1e-4);
+});

@@ -47,7 +47,7 @@ Deno.test("Database.open() creates the schema, WAL mode and foreign keys", () =>
       "job_pk_high",
       "jobs",
       "sqlite_sequence",
-      "workflow_jobs",
+      "workflow_members",
       "workflows",
     ]);
   }));

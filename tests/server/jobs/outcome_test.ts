@@ -320,6 +320,8 @@ Deno.test("classifyRun() stores the parsed results of a converged SCF in the job
     optimization: null,
     frequencies: null,
     band_gap_ev: 7.1237,
+    primitive_volume_a3: null,
+    atoms_in_cell: null,
     cpu_time_seconds: 8.51,
     wall_time_seconds: 8.56,
     crystal_version: "CRYSTAL23 v1.0.1",

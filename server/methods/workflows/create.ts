@@ -1,0 +1,13 @@
+/**
+ * The `workflows.create_*` methods, one per declared workflow type.
+ *
+ * @module
+ */
+import { CONVERGENCE } from "../../workflows/convergence.ts";
+import { EOS } from "../../workflows/eos.ts";
+import { createMethodFor } from "./_create.ts";
+
+/** `workflows.create_convergence`. */
+export const createConvergence = createMethodFor(CONVERGENCE);
+/** `workflows.create_eos`. */
+export const createEos = createMethodFor(EOS);

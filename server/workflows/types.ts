@@ -1,0 +1,84 @@
+/**
+ * Every workflow type, declared once each, and the pure "prepare only" path that builds the
+ * member decks of a study without creating anything.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { validateDeck } from "../crystal/deck.ts";
+import { CrystalInputInvalidError, InvalidParamsError } from "../errors.ts";
+import type { MemberPlan } from "../model/workflow.ts";
+import { CONVERGENCE } from "./convergence.ts";
+import { EOS } from "./eos.ts";
+import type { WorkflowType } from "./workflow_type.ts";
+
+/** Every workflow type, in the order workflows.available lists them. */
+export const WORKFLOW_TYPES = [CONVERGENCE, EOS] as const;
+
+/** The name of a workflow type. */
+export type WorkflowTypeName = typeof WORKFLOW_TYPES[number]["type"];
+
+/** The declaration of `type`. @throws {InvalidParamsError} for an unknown type */
+export function workflowTypeOf(type: string): WorkflowType {
+  const found = WORKFLOW_TYPES.find((t) => t.type === type);
+  if (found === undefined) {
+    throw new InvalidParamsError(
+      `Unknown workflow type "${type}": use one of ${WORKFLOW_TYPES.map((t) => t.type).join(", ")}`,
+    );
+  }
+  return found as unknown as WorkflowType;
+}
+
+/** A type's params, parsed and with defaults. @throws {InvalidParamsError} naming the issue */
+export function parseTypeParams(type: WorkflowType, params: unknown): z.output<z.ZodObject> {
+  const parsed = type.params.safeParse(params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidParamsError(
+      `Invalid ${type.type} params: ${issue.path.join(".") || "params"}: ${issue.message}`,
+      { data: { issues: parsed.error.issues } },
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Plans a study's members from its type, its own params and the base deck. Pure: nothing is
+ * recorded and no job is made, so it also serves "prepare only" clients.
+ * @throws {CrystalInputInvalidError} when the base deck cannot be read
+ * @throws {InvalidParamsError} when the params are wrong or do not fit the deck
+ */
+export function planWorkflow(
+  type: string,
+  options: { params: unknown; base_input: string; name: string },
+): { type: WorkflowType; params: z.output<z.ZodObject>; members: MemberPlan[] } {
+  const declared = workflowTypeOf(type);
+  const params = parseTypeParams(declared, options.params);
+  const checked = validateDeck(options.base_input);
+  if (!checked.ok) {
+    throw new CrystalInputInvalidError(
+      `Invalid base deck: line ${checked.line}: ${checked.reason}`,
+      { data: { line: checked.line, reason: checked.reason } },
+    );
+  }
+  const members = declared.plan(params, { deck: checked.deck, name: options.name });
+  for (const member of members) {
+    const again = validateDeck(member.input);
+    if (!again.ok) {
+      // The edits keep a readable deck readable; this would be a bug in a deck edit.
+      throw new CrystalInputInvalidError(
+        `Cannot build member "${member.name}": line ${again.line}: ${again.reason}`,
+      );
+    }
+  }
+  return { type: declared, params, members };
+}
+
+/** The member decks of a study, as files a client can write: `{name, content}` each. */
+export function prepareWorkflowInputs(
+  type: string,
+  options: { params: unknown; base_input: string; name: string },
+): { inputs: { name: string; content: string }[] } {
+  const { members } = planWorkflow(type, options);
+  return { inputs: members.map((m) => ({ name: m.name, content: m.input })) };
+}
