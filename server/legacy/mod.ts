@@ -32,6 +32,14 @@ import {
 } from "./other_codes.ts";
 import { adoptSlurmJob, cancelSlurmJob, fetchSlurmQueue } from "./slurm.ts";
 import { listLegacyTemplates, renderLegacyTemplate } from "./templates.ts";
+import {
+  checkWorkflowsAvailable,
+  createBandStructureWorkflow,
+  createConvergenceStudy,
+  createEosWorkflow,
+  createPhononWorkflow,
+  launchAiidaGeopt,
+} from "./workflows.ts";
 
 export { UI_DEADLINE_MS } from "./define_legacy.ts";
 
@@ -56,6 +64,12 @@ export const LEGACY_METHODS = [
   previewStructure,
   listLegacyTemplates,
   renderLegacyTemplate,
+  checkWorkflowsAvailable,
+  createConvergenceStudy,
+  createBandStructureWorkflow,
+  createPhononWorkflow,
+  createEosWorkflow,
+  launchAiidaGeopt,
   jobStatus,
   viewOutputFile,
   submitRecipe,

@@ -503,3 +503,59 @@ Deno.test("the terminal UI's template browser and render come from templates.*",
   );
   assert.match(failed.message, /params_json/);
 });
+
+Deno.test("the terminal UI's workflow creators prepare decks and create no job", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box);
+  await using peer = await rawPeer(box.socket);
+  const ui = new Ui(peer);
+  const check = dataOf(await ui.result("check_workflows_available", {}, 0), "check") as Record<
+    string,
+    unknown
+  >;
+  checkShape(check, {
+    available: ["bool", true, false],
+    workflow_types: ["strings", true, false],
+    aiida_available: ["bool", true, false],
+  }, "check_workflows_available");
+  assert.deepEqual([check.available, check.aiida_available], [true, false]);
+  const deck = "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\n" +
+    "BASISSET\nPOB-TZVP\nSHRINK\n8 8\nEND\n";
+  const study = dataOf(
+    await ui.result("create_convergence_study", {
+      config_json: JSON.stringify({
+        parameter: "kpoints",
+        values: [4, 6, 8],
+        base_input: deck,
+        dft_code: "crystal",
+        name_prefix: "conv",
+      }),
+    }, 1),
+    "create_convergence_study",
+  ) as { workflow_json: string; inputs: { name: string; content: string }[] };
+  const workflow = JSON.parse(study.workflow_json) as { config: Record<string, unknown> };
+  assert.deepEqual([workflow.config.dft_code, workflow.config.cluster_id], ["crystal", null]);
+  assert.deepEqual(
+    study.inputs.map((i) => i.content.match(/\nSHRINK\n(\d+ \d+)\n/)?.[1]),
+    ["4 4", "6 6", "8 8"],
+  );
+  // Preparing made no job: the UI submits each input itself.
+  assert.deepEqual(await ui.result("fetch_jobs", null, 2), []);
+  const missing = failureOf(
+    await ui.result("create_eos_workflow", {
+      config_json: '{"source_job_pk":99,"num_points":7,"dft_code":"crystal"}',
+    }, 3),
+  );
+  assert.equal(missing.code, "NOT_FOUND");
+  for (
+    const name of ["create_band_structure_workflow", "create_phonon_workflow", "launch_aiida_geopt"]
+  ) {
+    assert.equal(failureOf(await ui.result(name, { config_json: "{}" }, 4)).code, "UNSUPPORTED");
+  }
+  const planeWave = failureOf(
+    await ui.result("create_convergence_study", {
+      config_json: JSON.stringify({ parameter: "encut", values: [300, 400], base_input: deck }),
+    }, 5),
+  );
+  assert.equal(planeWave.code, "UNSUPPORTED");
+});
