@@ -44,11 +44,14 @@ async function jobList(call: LegacyCall) {
 
 /**
  * The UI shows no stderr and never calls system.status: a file at CRYSTAL_TUI_DB that was left
- * alone is said once per connection, as the error of its first fetch_jobs (the next one lists).
+ * alone and not imported (or changed since it was) is said once per connection, as the error of
+ * its first fetch_jobs (the next one lists).
  */
 function sayTuiDbOnce(ctx: MethodContext): void {
   const found = ctx.daemon.status().tui_db;
   if (found === null || found.kind === "own" || found.kind === "absent") return;
+  const done = found.import?.status;
+  if (done === "imported" || done === "already_imported") return;
   if (ctx.session.notices.has("tui_db")) return;
   ctx.session.notices.add("tui_db");
   throw new AppError(

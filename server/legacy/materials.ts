@@ -70,8 +70,10 @@ export const searchMaterials = defineLegacy({
       source: r.provider,
       // What the Materials Project API added, when a key is configured.
       properties: {
-        ...(r.band_gap == null ? {} : { band_gap: r.band_gap }),
-        ...(r.energy_above_hull == null ? {} : { energy_above_hull: r.energy_above_hull }),
+        ...(r.band_gap === null || r.band_gap === undefined ? {} : { band_gap: r.band_gap }),
+        ...(r.energy_above_hull === null || r.energy_above_hull === undefined
+          ? {}
+          : { energy_above_hull: r.energy_above_hull }),
       },
       metadata: {
         ...(r.space_group
