@@ -80,9 +80,8 @@ function jsonObject(text: string | null): Record<string, unknown> {
 /** The rename rule of the module comment; `taken` says whether a name is in use. */
 export function legacyClusterName(name: string, id: number, taken: (n: string) => boolean): string {
   const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
-  if (cleaned === "") return `cluster-${id}`;
-  if (!taken(cleaned)) return cleaned;
-  return `${cleaned.slice(0, 63 - String(id).length)}-${id}`;
+  if (cleaned !== "" && !taken(cleaned)) return cleaned;
+  return `${(cleaned || "cluster").slice(0, 63 - String(id).length)}-${id}`;
 }
 
 function clusterInput(row: LegacyClusterRow, name: string) {
