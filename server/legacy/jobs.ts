@@ -66,8 +66,8 @@ export const fetchJobs = defineLegacy({
   name: "fetch_jobs",
   summary: "The UI's jobs list: JobStatus rows, newest first",
   description: "jobs.list with limit 100, as a bare array; states upper case. When the file at " +
-    "CRYSTAL_TUI_DB was left alone (system.status tui_db), the first call on a connection is a " +
-    "-32000 error that says so.",
+    "CRYSTAL_TUI_DB was left alone and its jobs not imported, or it changed since they were " +
+    "(system.status tui_db), the first call on a connection is a -32000 error that says so.",
   backing: ["jobs.list"],
   envelope: "bare",
   params: z.strictObject({}),

@@ -1,7 +1,8 @@
 /**
  * The terminal UI's database path (CRYSTAL_TUI_DB, tui-contract §9): a file the old Python
  * backend made, or one that is no database at all, is left byte for byte as it was, and the
- * daemon still starts, with its store in its data directory, and says what it found.
+ * daemon still starts, with its store in its data directory, and says what it found. The old
+ * backend's jobs and clusters are imported into that store once, and never run.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
