@@ -130,11 +130,19 @@ export interface LegacyImportRow {
   report_json: string;
 }
 
-/** The record of the import of `path`, if it was imported. */
-export function findLegacyImport(db: Database, path: string): LegacyImportRow | undefined {
-  return db.prepare("SELECT * FROM legacy_imports WHERE path = ?").get(path) as
-    | LegacyImportRow
-    | undefined;
+/**
+ * The record of the import of `path`, or of a file with the same sha256 elsewhere (the same
+ * database moved or copied), if one was imported.
+ */
+export function findLegacyImport(
+  db: Database,
+  path: string,
+  sha256: string,
+): LegacyImportRow | undefined {
+  return db.prepare(
+    `SELECT * FROM legacy_imports WHERE path = ? OR sha256 = ?
+     ORDER BY path = ? DESC, imported_at LIMIT 1`,
+  ).get(path, sha256, path) as LegacyImportRow | undefined;
 }
 
 /** Records that `path` was imported; inside the import's transaction. */

@@ -222,8 +222,9 @@ function emptyReport(sha256: string): TuiImportReport {
 }
 
 /**
- * Imports the old database at `path` once. A file imported before is not imported again: the
- * stored report comes back, as changed_since_import when its sha256 differs now.
+ * Imports the old database at `path` once. A file imported before (at this path, or with this
+ * sha256 at another) is not imported again: the stored report comes back, as
+ * changed_since_import when the file at this path has another sha256 now.
  */
 export async function importTuiDb(path: string, store: JobStore): Promise<TuiImportReport> {
   let sha256: string;
@@ -232,14 +233,15 @@ export async function importTuiDb(path: string, store: JobStore): Promise<TuiImp
   } catch (error) {
     return { ...emptyReport(""), status: "failed", message: `cannot read it: ${messageOf(error)}` };
   }
-  const before = findLegacyImport(store.db, path);
+  const before = findLegacyImport(store.db, path, sha256);
   if (before !== undefined) {
     const stored = JSON.parse(before.report_json) as TuiImportReport;
     if (before.sha256 === sha256) {
+      const from = before.path === path ? "" : ` from "${before.path}", the same file`;
       return {
         ...stored,
         status: "already_imported",
-        message: `imported on ${before.imported_at}: ${stored.message}`,
+        message: `imported on ${before.imported_at}${from}: ${stored.message}`,
       };
     }
     return {

@@ -118,3 +118,17 @@ Deno.test("importTuiDb() reports a file it cannot read and imports nothing", asy
     assert.equal(db.prepare("SELECT COUNT(*) AS n FROM legacy_imports").get()!.n, 0);
   });
 });
+
+Deno.test("importTuiDb() does not import the same file again from another path", async () => {
+  await withLegacy(async (path) => {
+    using db = Database.open(":memory:");
+    const store = new JobStore({ db, clock: SYSTEM_CLOCK });
+    assert.equal((await importTuiDb(path, store)).status, "imported");
+    const moved = `${path}.moved`;
+    await Deno.rename(path, moved);
+    const again = await importTuiDb(moved, store);
+    assert.equal(again.status, "already_imported");
+    assert.match(again.message, /the same file/);
+    assert.equal(db.prepare("SELECT COUNT(*) AS n FROM jobs").get()!.n, 4);
+  });
+});
