@@ -165,18 +165,18 @@ export class JobStore extends EventTarget {
 
   /**
    * Records a batch of jobs brought in from elsewhere, in one transaction with whatever `plan`
-   * writes first (it runs inside it and returns the jobs) and `finish` writes after. Each job
+   * writes first (it runs inside it, with the time of the write, and returns the jobs) and `finish` writes after. Each job
    * keeps its wanted pk when no job has or had it, else gets the next one; `depends_on` follows.
    * Each insert is logged as a state event from nothing, with `reason`, and announced.
    * @throws {DatabaseError} when it cannot be written; nothing changed then
    */
   async importJobs(
-    plan: (c: Database) => readonly ImportedJob[],
+    plan: (c: Database, at: string) => readonly ImportedJob[],
     options: { reason: string; finish?: (c: Database, rows: readonly JobRow[]) => void },
   ): Promise<JobRow[]> {
     const { rows, changes } = await this.#db.write((c) => {
       const at = this.#clock.now().toISOString();
-      const jobs = plan(c);
+      const jobs = plan(c, at);
       const pks = new Map<number, number>();
       for (const job of jobs) if (isPkFree(c, job.pk)) pks.set(job.pk, job.pk);
       let next = Math.max(nextJobPk(c), ...[...pks.values()].map((pk) => pk + 1));

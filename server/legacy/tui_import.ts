@@ -115,6 +115,7 @@ function importClusters(
   c: Database,
   rows: readonly LegacyClusterRow[],
   report: TuiImportReport,
+  at: string,
 ): Map<number, number> {
   const ids = new Map<number, number>();
   for (const row of rows) {
@@ -130,7 +131,7 @@ function importClusters(
       continue;
     }
     const id = clusterTaken(c, { id: row.id }) ? nextClusterId(c) : row.id;
-    const created = isoOfLegacyTime(row.created_at) ?? new Date().toISOString();
+    const created = isoOfLegacyTime(row.created_at) ?? at;
     insertClusterWithId(c, id, clusterFields(parsed.data), {
       created_at: created,
       updated_at: isoOfLegacyTime(row.updated_at) ?? created,
@@ -283,12 +284,11 @@ async function importAll(
   use: (report: TuiImportReport) => void,
 ): Promise<void> {
   let report = emptyReport(sha256);
-  await store.importJobs((c) => {
+  await store.importJobs((c, at) => {
     report = emptyReport(sha256); // A retried transaction starts again.
     use(report);
-    const at = new Date().toISOString();
     report.imported_at = at;
-    const clusters = importClusters(c, contents.clusters, report);
+    const clusters = importClusters(c, contents.clusters, report, at);
     const ids = new Set(contents.jobs.map((j) => j.id));
     const depends = new Map<number, number[]>();
     for (const d of contents.dependencies) {
