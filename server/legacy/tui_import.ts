@@ -263,9 +263,8 @@ export async function importTuiDb(path: string, store: JobStore): Promise<TuiImp
       message: `cannot read it as the old backend's schema: ${messageOf(error)}`,
     };
   }
-  let report = emptyReport(sha256);
   try {
-    await importAll(path, sha256, contents, store, (r) => (report = r));
+    return await importAll(path, sha256, contents, store);
   } catch (error) {
     return {
       ...emptyReport(sha256),
@@ -273,7 +272,6 @@ export async function importTuiDb(path: string, store: JobStore): Promise<TuiImp
       message: `not imported: ${messageOf(error)}`,
     };
   }
-  return report;
 }
 
 async function importAll(
@@ -281,12 +279,10 @@ async function importAll(
   sha256: string,
   contents: LegacyContents,
   store: JobStore,
-  use: (report: TuiImportReport) => void,
-): Promise<void> {
+): Promise<TuiImportReport> {
   let report = emptyReport(sha256);
   await store.importJobs((c, at) => {
     report = emptyReport(sha256); // A retried transaction starts again.
-    use(report);
     report.imported_at = at;
     const clusters = importClusters(c, contents.clusters, report, at);
     const ids = new Set(contents.jobs.map((j) => j.id));
@@ -329,4 +325,5 @@ async function importAll(
       });
     },
   });
+  return report;
 }
