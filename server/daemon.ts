@@ -13,7 +13,7 @@ import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
 import { LEGACY_METHODS } from "./legacy/mod.ts";
-import { chooseStore, type TuiDbReport } from "./legacy/tui_db.ts";
+import { chooseStore, importIfLegacy, type TuiDbReport } from "./legacy/tui_db.ts";
 import { acquireDatabaseLock, acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
@@ -55,11 +55,7 @@ export class Daemon implements AsyncDisposable {
    * @throws {DatabaseError} when the database cannot be opened
    */
   static async start(given: Config, deps: DaemonDeps): Promise<Daemon> {
-    const { config, report: tuiDb } = chooseStore(given);
-    if (tuiDb !== null) {
-      const log = tuiDb.kind === "own" || tuiDb.kind === "absent" ? deps.log.info : deps.log.warn;
-      log.call(deps.log, "The terminal UI's database (CRYSTAL_TUI_DB)", { ...tuiDb });
-    }
+    const { config, report: found } = chooseStore(given);
     const lock = acquirePidLock(pidFilePath(config.socketPath), config.socketPath);
     let services: Services | undefined;
     let dbLock: PidLock | undefined;
@@ -70,6 +66,17 @@ export class Daemon implements AsyncDisposable {
       }
       const clock = deps.clock ?? SYSTEM_CLOCK;
       services = await buildServices(config, { log: deps.log, clock });
+      // Before the socket listens: a client never sees the old backend's jobs half imported.
+      const tuiDb = await importIfLegacy(found, services.engine.store);
+      if (tuiDb !== null) {
+        const quiet = tuiDb.kind === "own" || tuiDb.kind === "absent" ||
+          tuiDb.import?.status === "imported" || tuiDb.import?.status === "already_imported";
+        (quiet ? deps.log.info : deps.log.warn).call(
+          deps.log,
+          "The terminal UI's database (CRYSTAL_TUI_DB)",
+          { ...tuiDb },
+        );
+      }
       const listener = await listenUnix(config.socketPath);
       return new Daemon({
         config,

@@ -59,6 +59,38 @@ export function insertCluster(db: Database, fields: ClusterFields, at: string): 
   );
 }
 
+/** True when a cluster has `id` or `name`. */
+export function clusterTaken(db: Database, by: { id?: number; name?: string }): boolean {
+  const row = db.prepare("SELECT 1 FROM clusters WHERE id = ? OR name = ?").get(
+    by.id ?? null,
+    by.name ?? null,
+  );
+  return row !== undefined;
+}
+
+/** Inserts a cluster with a given id and times (an import). */
+export function insertClusterWithId(
+  db: Database,
+  id: number,
+  fields: ClusterFields,
+  times: { created_at: string; updated_at: string },
+): ClusterRow {
+  return writeCluster(
+    db,
+    `INSERT INTO clusters (id, ${
+      COLUMNS.join(", ")
+    }, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    [id, ...COLUMNS.map((c) => fields[c]), times.created_at, times.updated_at],
+    `Cannot import cluster "${fields.name}": the name is taken`,
+  );
+}
+
+/** The id the next new cluster gets. */
+export function nextClusterId(db: Database): number {
+  return (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 AS id FROM clusters").get() as { id: number })
+    .id;
+}
+
 /** Every cluster, by name. */
 export function listClusters(db: Database): ClusterRow[] {
   return db.prepare("SELECT * FROM clusters ORDER BY name")

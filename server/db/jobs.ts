@@ -7,7 +7,7 @@
  */
 import type { SQLInputValue } from "node:sqlite";
 import { NotFoundError } from "../errors.ts";
-import type { JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
+import type { ImportedJob, JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
 import { UPDATABLE_COLUMNS } from "../model/job.ts";
 import type { JobState } from "../model/job_state.ts";
 import type { Database } from "./open.ts";
@@ -207,6 +207,61 @@ export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
     job.client_token ?? null,
     job.workflow_id ?? null,
     at,
+    at,
+  ) as unknown as JobRow;
+}
+
+/** True when no job has, or may have had, `pk` (pks up to the highest deleted one are not). */
+export function isPkFree(c: Database, pk: number): boolean {
+  const row = c.prepare(
+    "SELECT EXISTS (SELECT 1 FROM jobs WHERE pk = ?) AS taken, (SELECT last FROM job_pk_high) AS last",
+  ).get(pk) as { taken: number; last: number };
+  return pk >= 1 && row.taken === 0 && pk > row.last;
+}
+
+/** The pk the next new job gets. */
+export function nextJobPk(c: Database): number {
+  const row = c.prepare(
+    "SELECT MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM job_pk_high)) + 1 AS pk",
+  ).get() as { pk: number };
+  return row.pk;
+}
+
+/** Inserts an imported job with the pk, state and times it carries. */
+export function insertImportedJobRow(c: Database, job: ImportedJob, at: string): JobRow {
+  return c.prepare(
+    `INSERT INTO jobs (pk, uuid, name, state, dft_code, runner_type, cluster_id, input,
+       properties_input, restart_from, tags_json, resources_json, output_name, depends_on_json,
+       client_token, workflow_id, state_reason, work_dir, created_at, started_at, finished_at,
+       results_json, final_energy, slurm_job_id, remote_dir, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     RETURNING *`,
+  ).get(
+    job.pk,
+    job.uuid,
+    job.name,
+    job.state,
+    job.dft_code,
+    job.runner_type,
+    job.cluster_id,
+    job.input,
+    job.properties_input,
+    job.restart_from,
+    JSON.stringify(job.tags),
+    JSON.stringify(job.resources),
+    job.output_name,
+    JSON.stringify(job.depends_on ?? []),
+    job.client_token ?? null,
+    job.workflow_id ?? null,
+    job.state_reason,
+    job.work_dir,
+    job.created_at,
+    job.started_at,
+    job.finished_at,
+    job.results_json,
+    job.final_energy,
+    job.slurm_job_id,
+    job.remote_dir,
     at,
   ) as unknown as JobRow;
 }

@@ -236,6 +236,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX workflow_members_job ON workflow_members (job_pk) WHERE job_pk IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    description: "legacy imports: each old-backend database imported, so it is imported once",
+    sql: `
+      -- One row per file at CRYSTAL_TUI_DB whose jobs and clusters were imported (tui-contract
+      -- §9): its path, its sha256 then, when, and what came in or was skipped, with reasons.
+      CREATE TABLE legacy_imports (
+        path TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        jobs INTEGER NOT NULL,
+        clusters INTEGER NOT NULL,
+        report_json TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

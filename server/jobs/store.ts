@@ -13,18 +13,21 @@ import {
   findJob,
   getJob,
   getJobRow,
+  insertImportedJobRow,
   insertJobEvent,
   insertJobRow,
+  isPkFree,
   jobEventBounds,
   type JobEventKind,
   type JobEventRow,
   jobEventsAfter,
+  nextJobPk,
   pruneJobEvents,
   updateJobRow,
 } from "../db/jobs.ts";
 import type { Database } from "../db/open.ts";
 import { InvalidStateError } from "../errors.ts";
-import type { JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
+import type { ImportedJob, JobRow, JobUpdate, NewJob, RunnerType } from "../model/job.ts";
 import { canTransition, isTerminal, type JobState } from "../model/job_state.ts";
 import { type Logger, SILENT_LOGGER } from "../log.ts";
 
@@ -161,6 +164,42 @@ export class JobStore extends EventTarget {
         event: this.#event(row, { kind: "state", from: null, at, reason: "submitted" }),
       };
     });
+  }
+
+  /**
+   * Records a batch of jobs brought in from elsewhere, in one transaction with whatever `plan`
+   * writes first (it runs inside it, with the time of the write, and returns the jobs) and `finish` writes after. Each job
+   * keeps its wanted pk when no job has or had it, else gets the next one; `depends_on` follows.
+   * Each insert is logged as a state event from nothing, with `reason`, and announced.
+   * @throws {DatabaseError} when it cannot be written; nothing changed then
+   */
+  async importJobs(
+    plan: (c: Database, at: string) => readonly ImportedJob[],
+    options: { reason: string; finish?: (c: Database, rows: readonly JobRow[]) => void },
+  ): Promise<JobRow[]> {
+    const { rows, changes } = await this.#db.write((c) => {
+      const at = this.#clock.now().toISOString();
+      const jobs = plan(c, at);
+      const pks = new Map<number, number>();
+      for (const job of jobs) if (isPkFree(c, job.pk)) pks.set(job.pk, job.pk);
+      let next = Math.max(nextJobPk(c), ...[...pks.values()].map((pk) => pk + 1));
+      for (const job of jobs) if (!pks.has(job.pk)) pks.set(job.pk, next++);
+      const rows: JobRow[] = [];
+      const changes: JobChange[] = [];
+      for (const job of jobs) {
+        const depends_on = (job.depends_on ?? []).flatMap((pk) => pks.get(pk) ?? []);
+        const row = insertImportedJobRow(c, { ...job, pk: pks.get(job.pk)!, depends_on }, at);
+        const event = this.#event(row, { kind: "state", from: null, at, reason: options.reason });
+        rows.push(row);
+        changes.push(changeOf({ ...event, seq: insertJobEvent(c, event) }, row.workflow_id));
+      }
+      options.finish?.(c, rows);
+      return { rows, changes };
+    }, this.#busyBudgetMs);
+    for (const change of changes) {
+      this.dispatchEvent(new CustomEvent<JobChange>(JOB_CHANGED, { detail: change }));
+    }
+    return rows;
   }
 
   /**

@@ -44,11 +44,14 @@ async function jobList(call: LegacyCall) {
 
 /**
  * The UI shows no stderr and never calls system.status: a file at CRYSTAL_TUI_DB that was left
- * alone is said once per connection, as the error of its first fetch_jobs (the next one lists).
+ * alone and not imported (or changed since it was) is said once per connection, as the error of
+ * its first fetch_jobs (the next one lists).
  */
 function sayTuiDbOnce(ctx: MethodContext): void {
   const found = ctx.daemon.status().tui_db;
   if (found === null || found.kind === "own" || found.kind === "absent") return;
+  const done = found.import?.status;
+  if (done === "imported" || done === "already_imported") return;
   if (ctx.session.notices.has("tui_db")) return;
   ctx.session.notices.add("tui_db");
   throw new AppError(
@@ -63,8 +66,8 @@ export const fetchJobs = defineLegacy({
   name: "fetch_jobs",
   summary: "The UI's jobs list: JobStatus rows, newest first",
   description: "jobs.list with limit 100, as a bare array; states upper case. When the file at " +
-    "CRYSTAL_TUI_DB was left alone (system.status tui_db), the first call on a connection is a " +
-    "-32000 error that says so.",
+    "CRYSTAL_TUI_DB was left alone and its jobs not imported, or it changed since they were " +
+    "(system.status tui_db), the first call on a connection is a -32000 error that says so.",
   backing: ["jobs.list"],
   envelope: "bare",
   params: z.strictObject({}),

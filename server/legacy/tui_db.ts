@@ -8,6 +8,9 @@
  */
 import type { Config } from "../config.ts";
 import { type DatabaseFileKind, inspectDatabaseFile } from "../db/inspect.ts";
+import type { TuiImportReport } from "../db/legacy_tui.ts";
+import type { JobStore } from "../jobs/store.ts";
+import { importTuiDb } from "./tui_import.ts";
 
 /** What `system.status` says about the UI's database file. */
 export interface TuiDbReport {
@@ -17,6 +20,8 @@ export interface TuiDbReport {
   detail: string;
   /** What the daemon did about it. */
   action: string;
+  /** The import of an old backend's jobs and clusters; null for any other kind of file. */
+  import: TuiImportReport | null;
 }
 
 /** The config with the store the daemon really uses, and the report (null without CRYSTAL_TUI_DB). */
@@ -27,10 +32,27 @@ export function chooseStore(config: Config): { config: Config; report: TuiDbRepo
   // An absent file is where upstream's UI would have its backend make one; the daemon's own store
   // there is the user's data from then on (TODO(tui-compat): keep it beside instead #12).
   if (found.kind === "own" || found.kind === "absent") {
-    return { config, report: { path, ...found, action: "used as the daemon's store" } };
+    return {
+      config,
+      report: { path, ...found, action: "used as the daemon's store", import: null },
+    };
   }
-  const action = found.kind === "legacy_tui"
-    ? `left untouched (not imported yet); the daemon's store is "${fallbackPath}"`
-    : `left untouched; the daemon's store is "${fallbackPath}"`;
-  return { config: { ...config, dbPath: fallbackPath }, report: { path, ...found, action } };
+  const action = `left untouched; the daemon's store is "${fallbackPath}"`;
+  return {
+    config: { ...config, dbPath: fallbackPath },
+    report: { path, ...found, action, import: null },
+  };
+}
+
+/**
+ * Imports an old backend's file into the store once (legacy/tui_import.ts); the report then says
+ * what came in. Any other report comes back as it was.
+ */
+export async function importIfLegacy(
+  report: TuiDbReport | null,
+  store: JobStore,
+): Promise<TuiDbReport | null> {
+  if (report?.kind !== "legacy_tui") return report;
+  const done = await importTuiDb(report.path, store);
+  return { ...report, action: `${report.action}; ${done.message}`, import: done };
 }

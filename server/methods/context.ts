@@ -6,6 +6,7 @@
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { DatabaseFileKind } from "../db/inspect.ts";
+import type { TuiImportReport } from "../db/legacy_tui.ts";
 import type { Database } from "../db/open.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { SshPool } from "../ssh/pool.ts";
@@ -26,7 +27,13 @@ export interface DaemonStatus {
   requests_served: number;
   inactivity_timeout_s: number;
   /** What the file at CRYSTAL_TUI_DB is and what was done with it; null without it. */
-  tui_db: { path: string; kind: DatabaseFileKind; detail: string; action: string } | null;
+  tui_db: {
+    path: string;
+    kind: DatabaseFileKind;
+    detail: string;
+    action: string;
+    import: TuiImportReport | null;
+  } | null;
 }
 
 /** What handlers may ask of the daemon itself. */

@@ -108,6 +108,24 @@ export interface NewJob {
   workflow_id?: string | null;
 }
 
+/**
+ * A job brought in from elsewhere (the old backend's database): its pk wanted, its state and
+ * record as they were. `depends_on` names wanted pks of the same batch.
+ */
+export interface ImportedJob extends NewJob {
+  pk: number;
+  state: JobState;
+  state_reason: string;
+  work_dir: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  results_json: string | null;
+  final_energy: number | null;
+  slurm_job_id: string | null;
+  remote_dir: string | null;
+}
+
 /** The pks a job waits for. */
 export function dependenciesOf(row: JobRow): number[] {
   return JSON.parse(row.depends_on_json) as number[];

@@ -26,9 +26,32 @@ export const status = defineMethod({
       kind: z.enum(["absent", "own", "legacy_tui", "foreign"]),
       detail: z.string().describe("What the file is"),
       action: z.string().describe("What the daemon did with it"),
+      import: z.strictObject({
+        status: z.enum(["imported", "already_imported", "changed_since_import", "failed"])
+          .describe(
+            "imported now; already_imported at an earlier start; changed_since_import: the " +
+              "file changed since and its changes are not imported; failed: nothing imported",
+          ),
+        imported_at: z.string().nullable().describe("When it was imported, ISO-8601"),
+        sha256: z.string().describe("The file's sha256 when imported"),
+        jobs: z.number().int().describe("Jobs imported"),
+        clusters: z.number().int().describe("Clusters imported"),
+        skipped: z.array(z.strictObject({
+          table: z.enum(["jobs", "clusters"]),
+          id: z.number().int(),
+          reason: z.string(),
+        })).describe("Rows not imported, and why"),
+        changed: z.array(z.strictObject({
+          table: z.enum(["jobs", "clusters"]),
+          id: z.number().int().describe("The row's id in the old database"),
+          change: z.string(),
+        })).describe("Rows imported with a change: renamed, renumbered, a link dropped"),
+        message: z.string().describe("What was done, in one sentence"),
+      }).nullable().describe("The import of an old backend's jobs and clusters, once per file"),
     }).nullable().describe(
       "The terminal UI's database (CRYSTAL_TUI_DB), when given: an old backend's file is left " +
-        "untouched and the store goes to the data directory",
+        "untouched, its jobs and clusters are imported once, and the store goes to the data " +
+        "directory",
     ),
   }),
   errors: [],

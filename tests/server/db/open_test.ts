@@ -46,6 +46,7 @@ Deno.test("Database.open() creates the schema, WAL mode and foreign keys", () =>
       "job_events",
       "job_pk_high",
       "jobs",
+      "legacy_imports",
       "sqlite_sequence",
       "workflow_members",
       "workflows",

@@ -5,6 +5,7 @@ import { InvalidStateError } from "../../../server/errors.ts";
 import { JOB_CHANGED, type JobChange, JobStore } from "../../../server/jobs/store.ts";
 import type { Clock } from "../../../server/clock.ts";
 import type { Logger } from "../../../server/log.ts";
+import type { ImportedJob } from "../../../server/model/job.ts";
 
 /** A clock that moves one second per reading. */
 function tickingClock(
@@ -204,4 +205,82 @@ Deno.test("JobStore.onChange() keeps a listener that throws from reaching the wr
   assert.equal(lines.length, 1, "a removed listener is not called");
   assert.equal(seen.length, 0, "listeners of another store are not called");
   assert.equal(store.find(pk)?.state, "queued", "both stores share the database");
+});
+
+function imported(pk: number, depends_on: number[] = []): ImportedJob {
+  return {
+    pk,
+    uuid: crypto.randomUUID(),
+    name: `old-${pk}`,
+    dft_code: "crystal",
+    runner_type: "local",
+    cluster_id: null,
+    input: "deck",
+    properties_input: null,
+    restart_from: null,
+    tags: ["imported"],
+    resources: {},
+    output_name: "output",
+    depends_on,
+    state: "completed",
+    state_reason: "imported",
+    work_dir: `/old/${pk}`,
+    created_at: "2025-06-01T00:00:00.000Z",
+    started_at: null,
+    finished_at: "2025-06-01T01:00:00.000Z",
+    results_json: null,
+    final_energy: -1,
+    slurm_job_id: null,
+    remote_dir: null,
+  };
+}
+
+Deno.test("JobStore.importJobs() keeps free pks, renumbers taken ones and links follow", async () => {
+  using db = Database.open(":memory:");
+  const { store, seen } = newStore(db);
+  const a = await newJob(store, "a"); // pk 1
+  const b = await newJob(store, "b"); // pk 2
+  await store.delete(b.pk); // pk 2 was given: never again
+  seen.length = 0;
+  const rows = await store.importJobs(
+    () => [imported(1), imported(2, [1]), imported(5, [1, 2, 99])],
+    { reason: "from elsewhere" },
+  );
+  // 5 is free; 1 is taken and 2 was given, so they come after every pk kept or given.
+  assert.deepEqual(rows.map((r) => r.pk), [6, 7, 5]);
+  assert.deepEqual(rows.map((r) => JSON.parse(r.depends_on_json)), [[], [6], [6, 7]]);
+  assert.deepEqual(rows.map((r) => [r.state, r.created_at]), [
+    ["completed", "2025-06-01T00:00:00.000Z"],
+    ["completed", "2025-06-01T00:00:00.000Z"],
+    ["completed", "2025-06-01T00:00:00.000Z"],
+  ]);
+  assert.equal(store.get(a.pk).name, "a");
+  assert.deepEqual(
+    seen.map((c) => [c.pk, c.previous_state, c.state, c.reason]),
+    [[6, null, "completed", "from elsewhere"], [7, null, "completed", "from elsewhere"], [
+      5,
+      null,
+      "completed",
+      "from elsewhere",
+    ]],
+  );
+  assert.deepEqual(jobHistory(db, 5).map((h) => h.reason), ["from elsewhere"]);
+  // A new job comes after them all.
+  assert.equal((await newJob(store, "c")).pk, 8);
+});
+
+Deno.test("JobStore.importJobs() writes nothing when its finish step throws", async () => {
+  using db = Database.open(":memory:");
+  const { store, seen } = newStore(db);
+  await assert.rejects(
+    store.importJobs(() => [imported(3)], {
+      reason: "x",
+      finish() {
+        throw new Error("no record");
+      },
+    }),
+    /no record/,
+  );
+  assert.equal(store.find(3), undefined);
+  assert.deepEqual(seen, []);
 });
