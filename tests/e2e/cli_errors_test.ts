@@ -25,15 +25,13 @@ Deno.test("an auto-start that fails says why at once: here, a bad config file", 
   await using box = await makeSandbox();
   const config = join(box.dir, "config.toml");
   await Deno.writeTextFile(config, "[local]\nmax_concurrent = 0\n");
-  const started = performance.now();
   const result = await runCli(["call", "system.ping", "--socket", box.socket], {
     env: { ...box.env, CRYSTALMATH_CONFIG: config },
   });
-  const ms = performance.now() - started;
   assert.notEqual(result.code, 0);
   assert.match(result.stderr, /Cannot start crystalmath-server .*max_concurrent/);
+  // It reports the daemon's own start-up error, not the budget running out.
   assert.ok(!/no answer within/.test(result.stderr), result.stderr);
-  assert.ok(ms < 4500, `it did not wait out the 5 s (${ms.toFixed(0)} ms)`);
 });
 
 Deno.test("of two racing starts, exactly one says it started the daemon", async () => {

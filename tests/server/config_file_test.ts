@@ -63,6 +63,7 @@ Deno.test("resolveFileSettings() reads [materials]: the timeout and a provider l
     timeoutMs: 10_000,
     cacheDays: 30,
     providers: null,
+    mpApi: null,
   });
   const text =
     '[materials]\ntimeout_s = 2.5\noptimade_providers = [{ id = "mp", base_url = "https://optimade.materialsproject.org" }]\n';
@@ -70,5 +71,6 @@ Deno.test("resolveFileSettings() reads [materials]: the timeout and a provider l
     timeoutMs: 2500,
     cacheDays: 30,
     providers: [{ id: "mp", baseUrl: "https://optimade.materialsproject.org" }],
+    mpApi: null,
   });
 });
