@@ -8,7 +8,6 @@ import { z } from "zod";
 import { writeDeck } from "../crystal/deck.ts";
 import { InvalidParamsError } from "../errors.ts";
 import type { MemberPlan } from "../model/workflow.ts";
-import { renderPlot } from "../plots/svg_plot.ts";
 import { analyseConvergence, type ScanPoint, type ScanValue } from "./convergence_analysis.ts";
 import { asSinglePoint, shrinkOf, withBasisSet, withShrink, withTolinteg } from "./deck_edits.ts";
 import { defineWorkflowType, memberStatus, WorkflowFailure } from "./workflow_type.ts";
@@ -132,7 +131,7 @@ export const CONVERGENCE = defineWorkflowType({
       JSON.stringify(p.value) === JSON.stringify(result.converged_value)
     );
     const t = params.threshold_mev_per_atom;
-    return renderPlot({
+    return {
       title: `Convergence of ${params.parameter.toUpperCase()}`,
       x_label: params.parameter === "shrink" ? "SHRINK IS" : params.parameter.toUpperCase(),
       y_label: "E - E(densest) (meV/atom)",
@@ -150,7 +149,7 @@ export const CONVERGENCE = defineWorkflowType({
           label: Array.isArray(p.value) ? p.value.join(" ") : String(p.value),
         })),
       }),
-    });
+    };
   },
   example: {
     params: { parameter: "shrink", values: [4, 6, 8, 10, 12] },

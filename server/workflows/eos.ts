@@ -10,7 +10,6 @@ import { z } from "zod";
 import { writeDeck } from "../crystal/deck.ts";
 import { InvalidParamsError } from "../errors.ts";
 import type { MemberPlan } from "../model/workflow.ts";
-import { renderPlot } from "../plots/svg_plot.ts";
 import { asSinglePoint, volumeRelaxation, withVolumeScaled } from "./deck_edits.ts";
 import {
   birchMurnaghanEnergy,
@@ -176,7 +175,7 @@ export const EOS = defineWorkflowType({
         (birchMurnaghanEnergy(result.fits.birch_murnaghan, v) - result.e0) * 1000,
       ] as const;
     });
-    return renderPlot({
+    return {
       title: "Equation of state",
       x_label: "Volume per primitive cell (Å³)",
       y_label: "E - E0 (mHa per cell)",
@@ -190,7 +189,7 @@ export const EOS = defineWorkflowType({
         },
       ],
       markers: [{ x: result.v0, label: `V0 ${result.v0.toFixed(3)}` }],
-    });
+    };
   },
   example: {
     params: { num_points: 7, volume_range: [0.94, 1.06] },

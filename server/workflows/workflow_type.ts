@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { PlotSpec } from "../plots/svg_plot.ts";
 import type { z } from "zod";
 import type { Deck } from "../crystal/deck.ts";
 import type { JobResults } from "../jobs/outcome.ts";
@@ -58,8 +59,8 @@ export interface WorkflowType<
    * @throws {WorkflowFailure} naming the members when it cannot be analysed
    */
   analyse(params: z.output<P>, members: readonly MemberOutcome[]): Analysis<z.output<R>>;
-  /** The SVG plot of a result. */
-  plot(result: z.output<R>, params: z.output<P>): string;
+  /** What the plot of a result shows; workflows.plot draws it as SVG. */
+  plot(result: z.output<R>, params: z.output<P>): PlotSpec;
   /** A worked example of the type's own params and its result. */
   example: { params: z.input<P>; result: z.output<R> };
 }

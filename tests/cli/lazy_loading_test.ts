@@ -41,9 +41,12 @@ Deno.test("main.ts loads no server code, npm package or Node module until serve 
   assert.deepEqual(offending, []);
 });
 
-Deno.test("the daemon loads ssh2, yaml and liquidjs only when it first needs them", async () => {
+Deno.test("the daemon loads ssh2, yaml, liquidjs and d3 only when it first needs them", async () => {
   const graph = [...await staticGraph("server/mod.ts")];
   assert.ok(graph.some((s) => s.endsWith("/server/daemon.ts")), "the graph walk found the daemon");
   assert.ok(graph.some((s) => s.endsWith("/server/templates/renderer.ts")), "found the renderer");
-  assert.deepEqual(graph.filter((s) => /^npm:\/?(ssh2|yaml|liquidjs)@/.test(s)), []);
+  assert.deepEqual(
+    graph.filter((s) => /^npm:\/?(ssh2|yaml|liquidjs|d3-scale|d3-shape)@/.test(s)),
+    [],
+  );
 });

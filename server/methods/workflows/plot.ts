@@ -27,7 +27,7 @@ export const plot = defineMethod({
     params: { id: "wf-2" },
     result: { svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 400">…</svg>\n' },
   }],
-  handler(params, ctx: MethodContext) {
+  async handler(params, ctx: MethodContext) {
     const row = getWorkflow(ctx.db, pkOfId(params.id));
     if (params.kind !== undefined && params.kind !== row.type) {
       throw new InvalidParamsError(
@@ -43,6 +43,8 @@ export const plot = defineMethod({
     const type = workflowTypeOf(row.type);
     const stored = JSON.parse(row.params_json) as { params: unknown };
     const result = type.result.parse(JSON.parse(row.result_json));
-    return Promise.resolve({ svg: type.plot(result, parseTypeParams(type, stored.params)) });
+    // The drawing code (d3) is loaded by the first plot, not at start-up.
+    const { renderPlot } = await import("../../plots/svg_plot.ts");
+    return { svg: renderPlot(type.plot(result, parseTypeParams(type, stored.params))) };
   },
 });

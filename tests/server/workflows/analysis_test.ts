@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { renderPlot } from "../../../server/plots/svg_plot.ts";
 import { parseDeck } from "../../../server/crystal/deck.ts";
 import { analyseConvergence } from "../../../server/workflows/convergence_analysis.ts";
 import { volumeRelaxation, withShrink } from "../../../server/workflows/deck_edits.ts";
@@ -109,11 +110,11 @@ Deno.test("planWorkflow() refuses values of the wrong kind, duplicates and a dec
 });
 
 Deno.test("the EOS and convergence plots match their golden files byte for byte", async () => {
-  const eos = EOS.plot(EOS.example.result, EOS.params.parse({}));
-  const conv = CONVERGENCE.plot(
+  const eos = renderPlot(EOS.plot(EOS.example.result, EOS.params.parse({})));
+  const conv = renderPlot(CONVERGENCE.plot(
     CONVERGENCE.example.result,
     CONVERGENCE.params.parse(CONVERGENCE.example.params),
-  );
+  ));
   for (const [name, svg] of [["eos.svg", eos], ["convergence.svg", conv]] as const) {
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 640 400"/);
     assert.doesNotMatch(svg, /="[^"]*\d\.\d{3,}/, "attributes have fixed decimals");
