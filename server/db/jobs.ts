@@ -182,16 +182,17 @@ export function pruneJobEvents(db: Database, options: { before: string; keep: nu
 
 // --- Writes: for jobs/store.ts only, inside its transactions ---------------------------------
 
-/** Inserts a job in state created. */
-export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
-  return c.prepare(
-    // The pk is above every pk ever given, deleted ones too: a pk names one job for good.
-    `INSERT INTO jobs (pk, uuid, name, state, dft_code, runner_type, cluster_id, input,
-       properties_input, restart_from, tags_json, resources_json, output_name, depends_on_json,
-       client_token, workflow_id, created_at, updated_at)
-     VALUES (MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM job_pk_high)) + 1,
-       ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-  ).get(
+/** The pk a new job gets: above every pk ever given, deleted ones too, so a pk names one job. */
+const NEXT_PK = "MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM job_pk_high)) + 1";
+
+/** The columns every new job fills, in the order `newJobValues` gives them. */
+const NEW_JOB_COLUMNS = "uuid, name, dft_code, runner_type, cluster_id, input, properties_input, " +
+  "restart_from, tags_json, resources_json, output_name, depends_on_json, client_token, workflow_id";
+const NEW_JOB_MARKS = NEW_JOB_COLUMNS.split(",").map(() => "?").join(", ");
+
+/** The values of NEW_JOB_COLUMNS for `job`. */
+function newJobValues(job: NewJob): SQLInputValue[] {
+  return [
     job.uuid,
     job.name,
     job.dft_code,
@@ -206,9 +207,15 @@ export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
     JSON.stringify(job.depends_on ?? []),
     job.client_token ?? null,
     job.workflow_id ?? null,
-    at,
-    at,
-  ) as unknown as JobRow;
+  ];
+}
+
+/** Inserts a job in state created. */
+export function insertJobRow(c: Database, job: NewJob, at: string): JobRow {
+  return c.prepare(
+    `INSERT INTO jobs (pk, state, ${NEW_JOB_COLUMNS}, created_at, updated_at)
+     VALUES (${NEXT_PK}, 'created', ${NEW_JOB_MARKS}, ?, ?) RETURNING *`,
+  ).get(...newJobValues(job), at, at) as unknown as JobRow;
 }
 
 /** True when no job has, or may have had, `pk` (pks up to the highest deleted one are not). */
@@ -221,38 +228,19 @@ export function isPkFree(c: Database, pk: number): boolean {
 
 /** The pk the next new job gets. */
 export function nextJobPk(c: Database): number {
-  const row = c.prepare(
-    "SELECT MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM job_pk_high)) + 1 AS pk",
-  ).get() as { pk: number };
-  return row.pk;
+  return (c.prepare(`SELECT ${NEXT_PK} AS pk`).get() as { pk: number }).pk;
 }
 
 /** Inserts an imported job with the pk, state and times it carries. */
 export function insertImportedJobRow(c: Database, job: ImportedJob, at: string): JobRow {
   return c.prepare(
-    `INSERT INTO jobs (pk, uuid, name, state, dft_code, runner_type, cluster_id, input,
-       properties_input, restart_from, tags_json, resources_json, output_name, depends_on_json,
-       client_token, workflow_id, state_reason, work_dir, created_at, started_at, finished_at,
-       results_json, final_energy, slurm_job_id, remote_dir, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     RETURNING *`,
+    `INSERT INTO jobs (pk, state, ${NEW_JOB_COLUMNS}, state_reason, work_dir, created_at,
+       started_at, finished_at, results_json, final_energy, slurm_job_id, remote_dir, updated_at)
+     VALUES (?, ?, ${NEW_JOB_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
   ).get(
     job.pk,
-    job.uuid,
-    job.name,
     job.state,
-    job.dft_code,
-    job.runner_type,
-    job.cluster_id,
-    job.input,
-    job.properties_input,
-    job.restart_from,
-    JSON.stringify(job.tags),
-    JSON.stringify(job.resources),
-    job.output_name,
-    JSON.stringify(job.depends_on ?? []),
-    job.client_token ?? null,
-    job.workflow_id ?? null,
+    ...newJobValues(job),
     job.state_reason,
     job.work_dir,
     job.created_at,
