@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { FAKE_CRYSTAL_DIR } from "./_jobs.ts";
 import { clusterName, slurmConfig, sshdConfig, writeSshFiles } from "./_cluster_config.ts";
 import {
   BINARIES,
@@ -57,6 +58,29 @@ export interface TestCluster extends AsyncDisposable {
 
 const STOP_TIMEOUT_MS = 10_000;
 const SSH_ALIAS = "testcluster";
+
+/** The clusters.create params of the harness's SLURM, with the stand-in CRYSTAL; `extra` overrides. */
+export function slurmClusterParams(
+  cluster: TestCluster,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name: "loopback",
+    cluster_type: "slurm",
+    hostname: cluster.host,
+    port: cluster.port,
+    username: cluster.user,
+    key_file: cluster.keyFile,
+    remote_workdir: cluster.remoteRoot,
+    partition: "debug",
+    crystal: {
+      executable: join(FAKE_CRYSTAL_DIR, "crystal"),
+      properties: join(FAKE_CRYSTAL_DIR, "properties"),
+    },
+    default_resources: { nodes: 1, ntasks: 1, time: "00:10:00" },
+    ...extra,
+  };
+}
 
 /** Reports whether a test cluster can start here: root, and every binary installed. */
 export function clusterAvailable(): { ok: true } | { ok: false; reason: string } {

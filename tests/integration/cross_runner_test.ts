@@ -3,19 +3,10 @@
  * engine holds a SLURM job until a local job it depends on has completed, then submits it.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { SocketClient } from "../../client/socket_client.ts";
-import { clusterTest } from "../_cluster.ts";
+import { clusterTest, slurmClusterParams } from "../_cluster.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
-import {
-  deck,
-  ENDED,
-  FAKE_CRYSTAL_DIR,
-  FAKE_CRYSTAL_ENV,
-  FAKE_ENERGY,
-  type JobView,
-  waitForJob,
-} from "../_jobs.ts";
+import { deck, ENDED, FAKE_CRYSTAL_ENV, FAKE_ENERGY, type JobView, waitForJob } from "../_jobs.ts";
 
 clusterTest(
   "a SLURM job that depends on a local job is held until it completes",
@@ -29,18 +20,9 @@ clusterTest(
       },
     });
     await using client = new SocketClient(box.socket);
-    const { id } = await client.request("clusters.create", {
-      name: "loopback",
-      cluster_type: "slurm",
-      hostname: cluster.host,
-      port: cluster.port,
-      username: cluster.user,
-      key_file: cluster.keyFile,
-      remote_workdir: cluster.remoteRoot,
-      partition: "debug",
-      crystal: { executable: join(FAKE_CRYSTAL_DIR, "crystal") },
-      default_resources: { nodes: 1, ntasks: 1, time: "00:10:00" },
-    }) as { id: number };
+    const { id } = await client.request("clusters.create", slurmClusterParams(cluster)) as {
+      id: number;
+    };
     const local = await client.request("jobs.submit", {
       name: "local-first",
       input: deck("Local [slow]"),

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { ServerError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
-import { clusterTest, type TestCluster } from "../_cluster.ts";
+import { clusterTest, slurmClusterParams, type TestCluster } from "../_cluster.ts";
 import { waitFor } from "../_jobs.ts";
 import { makeSandbox, type Sandbox, startDaemon } from "../_harness.ts";
 
@@ -54,20 +54,10 @@ async function addCluster(
   cluster: TestCluster,
   extra: Record<string, unknown> = {},
 ) {
-  return await client.request("clusters.create", {
-    name: "loopback",
-    cluster_type: "slurm",
-    hostname: cluster.host,
-    port: cluster.port,
-    username: cluster.user,
-    key_file: cluster.keyFile,
-    remote_workdir: cluster.remoteRoot,
-    partition: "debug",
-    crystal: { executable: join(FAKE, "crystal"), properties: join(FAKE, "properties") },
-    setup_commands: ["export CRYSTALMATH_TEST_SETUP=1"],
-    default_resources: { nodes: 1, ntasks: 1, time: "00:10:00" },
-    ...extra,
-  }) as { id: number };
+  return await client.request(
+    "clusters.create",
+    slurmClusterParams(cluster, { setup_commands: ["export CRYSTALMATH_TEST_SETUP=1"], ...extra }),
+  ) as { id: number };
 }
 
 async function setUp(cluster: TestCluster, box: Sandbox, options: { trust?: boolean } = {}) {

@@ -4,29 +4,18 @@
  * to the model's known answers. Skipped, with the reason, where the harness cannot start.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { SocketClient } from "../../client/socket_client.ts";
-import { clusterTest, type TestCluster } from "../_cluster.ts";
+import { clusterTest, slurmClusterParams, type TestCluster } from "../_cluster.ts";
 import { waitFor } from "../_jobs.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
 
-const FAKE = new URL("../fixtures/fake_crystal/", import.meta.url).pathname;
 const BASE = "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\n" +
   "BASISSET\nPOB-TZVP\nSHRINK\n8 8\nTOLDEE\n8\nEND\n";
 
 async function addCluster(client: SocketClient, cluster: TestCluster): Promise<number> {
-  const { id } = await client.request("clusters.create", {
-    name: "loopback",
-    cluster_type: "slurm",
-    hostname: cluster.host,
-    port: cluster.port,
-    username: cluster.user,
-    key_file: cluster.keyFile,
-    remote_workdir: cluster.remoteRoot,
-    partition: "debug",
-    crystal: { executable: join(FAKE, "crystal"), properties: join(FAKE, "properties") },
-    default_resources: { nodes: 1, ntasks: 1, time: "00:10:00" },
-  }) as { id: number };
+  const { id } = await client.request("clusters.create", slurmClusterParams(cluster)) as {
+    id: number;
+  };
   return id;
 }
 
