@@ -6,7 +6,6 @@
  * - `startVscodeServer` / `startNaiveServer` spawn the comparison servers in
  *   `./servers/` and wait until they print `ready`.
  * - `runLoad` runs `./load.mjs` under Node and parses its JSON line.
- * - `peakRssKiB` / `currentRssKiB` read a process's memory from /proc.
  *
  * Needs --allow-run (node, npm, deno), --allow-read and --allow-write (the
  * script files, /proc, the socket folder).
@@ -272,28 +271,4 @@ export async function runLoad(
     );
   }
   return parsed as Record<string, unknown>;
-}
-
-/** Read one `kB` field (such as VmHWM) from /proc/<pid>/status. */
-async function procStatusKiB(pid: number, field: string): Promise<number> {
-  // Through cat: Deno grants /proc reads only with --allow-all, and the bench runs with the
-  // daemon's permission set.
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
-    .output();
-  const text = new TextDecoder().decode(out.stdout);
-  const match = new RegExp(`^${field}:\\s*(\\d+)\\s*kB\\s*$`, "m").exec(text);
-  if (!match || match[1] === undefined) {
-    throw new Error(`/proc/${pid}/status has no ${field} line`);
-  }
-  return Number(match[1]);
-}
-
-/** Peak resident set size (VmHWM) of process `pid`, in KiB. */
-export function peakRssKiB(pid: number): Promise<number> {
-  return procStatusKiB(pid, "VmHWM");
-}
-
-/** Current resident set size (VmRSS) of process `pid`, in KiB. */
-export function currentRssKiB(pid: number): Promise<number> {
-  return procStatusKiB(pid, "VmRSS");
 }

@@ -23,10 +23,9 @@ import { benchStartup } from "./startup_bench.ts";
 import { benchNative } from "./native_bench.ts";
 import { benchStructures } from "./structures_bench.ts";
 import { benchWorkflows } from "./workflows_bench.ts";
+import { currentRssKiB, peakRssKiB } from "../tests/_flood.ts";
 import {
-  currentRssKiB,
   installVscodeJsonrpc,
-  peakRssKiB,
   runLoad,
   startNaiveServer,
   startVscodeServer,

@@ -16,6 +16,7 @@ import { LEGACY_METHODS } from "./legacy/mod.ts";
 import { chooseStore, importIfLegacy, type TuiDbReport } from "./legacy/tui_db.ts";
 import { acquireDatabaseLock, acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
+import { QUIET_COLLECT_BYTES, QUIET_COLLECT_MS, QuietCollector } from "./rpc/release_memory.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
 import type { OpenRpcDocument } from "./rpc/openrpc.ts";
 import { listenUnix } from "./socket.ts";
@@ -48,6 +49,11 @@ export class Daemon implements AsyncDisposable {
   #talkingConnections = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #onQuiet: (() => void) | undefined;
+  /** Gives a burst's memory back once the daemon is quiet again. */
+  readonly #collector = new QuietCollector({
+    thresholdBytes: QUIET_COLLECT_BYTES,
+    quietMs: QUIET_COLLECT_MS,
+  });
 
   /**
    * Takes the pid lock, opens the database and listens.
@@ -146,11 +152,15 @@ export class Daemon implements AsyncDisposable {
       onRequestStart: () => {
         this.#activeRequests++;
         this.#requestsServed++;
+        this.#collector.busy();
         this.#armIdleTimer();
       },
       onRequestEnd: () => {
         this.#activeRequests--;
-        if (this.#activeRequests === 0) this.#onQuiet?.();
+        if (this.#activeRequests === 0) {
+          this.#collector.quiet();
+          this.#onQuiet?.();
+        }
         this.#armIdleTimer();
       },
     });
@@ -212,6 +222,7 @@ export class Daemon implements AsyncDisposable {
       },
       stallTimeoutMs: this.#config.stallTimeoutMs,
       signal: controller.signal,
+      onRead: (bytes) => this.#collector.read(bytes),
       onFirstByte: () => {
         // A connection only counts as activity once it speaks: the terminal UI probes the socket
         // with connections that open and close without a byte.
@@ -258,6 +269,7 @@ export class Daemon implements AsyncDisposable {
     this.#state = "draining";
     this.#log.info("Shutting down", { reason, in_flight: this.#activeRequests });
     clearTimeout(this.#idleTimer);
+    this.#collector.stop();
     this.#listener.close();
     void this.#drain().then(this.#stopped.resolve, this.#stopped.reject);
     return this.#stopped.promise;

@@ -40,6 +40,8 @@ export interface ConnectionOptions {
   maxInFlight?: number;
   /** Bounds of the notification outbox (count and bytes); OUTBOX_LIMITS by default. */
   outboxLimits?: { maxCount: number; maxBytes: number };
+  /** Called after each read with the number of bytes it brought. */
+  onRead?(bytes: number): void;
   /** Called once, when the first byte arrives. Connections that send nothing stay silent. */
   onFirstByte?(): void;
   /** Aborting it stops reading, cancels the requests in flight and closes once they answer. */
@@ -138,6 +140,7 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
       const n = await Promise.race([conn.read(buffer).catch(() => END), stopped.promise]);
       if (n === END) break;
       if (n === 0) continue;
+      options.onRead?.(n);
       if (!sawByte) {
         sawByte = true;
         options.onFirstByte?.();
