@@ -11,8 +11,7 @@ import { databaseErrorOf } from "./db/errors.ts";
 import type { Logger } from "./log.ts";
 import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
-import { discoveryDocument, METHODS } from "./methods/mod.ts";
-import { LEGACY_METHODS } from "./legacy/mod.ts";
+import { SYSTEM_METHODS } from "./methods/system/mod.ts";
 import { chooseStore, importIfLegacy, type TuiDbReport } from "./legacy/tui_db.ts";
 import { acquireDatabaseLock, acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
@@ -39,6 +38,8 @@ export class Daemon implements AsyncDisposable {
   readonly #dispatcher: Dispatcher;
   /** Built on the first rpc.discover: a ping never needs it, and it costs start-up ~15 ms. */
   #openrpc: OpenRpcDocument | undefined;
+  /** Every method beyond system.*, loaded on first use (see server/registry.ts). */
+  #registryModule: Promise<typeof import("./registry.ts")> | undefined;
   readonly #startedAt: Date;
   readonly #connections = new Map<Promise<void>, AbortController>();
   readonly #stopped = Promise.withResolvers<void>();
@@ -123,7 +124,8 @@ export class Daemon implements AsyncDisposable {
     this.#startedAt = this.#clock.now();
     const { engine, db, templates } = this.#services;
     this.#dispatcher = createDispatcher<MethodContext>({
-      methods: [...METHODS, ...LEGACY_METHODS],
+      methods: SYSTEM_METHODS,
+      loadMethods: async () => (await this.#registry()).ALL_METHODS,
       log: this.#log,
       makeContext: (signal, session) => ({
         signal,
@@ -144,7 +146,7 @@ export class Daemon implements AsyncDisposable {
             this.#isRefusingRequests = true;
             setTimeout(() => void this.shutdown(reason), 0);
           },
-          openrpc: () => this.#openrpc ??= discoveryDocument(LEGACY_METHODS),
+          openrpc: async () => this.#openrpc ??= (await this.#registry()).discovery(),
         },
       }),
       isAccepting: () => this.#state === "running" && !this.#isRefusingRequests,
@@ -156,6 +158,8 @@ export class Daemon implements AsyncDisposable {
         this.#armIdleTimer();
       },
       onRequestEnd: () => {
+        // Once the first request is answered, load the rest while the client thinks.
+        if (this.#registryModule === undefined) setTimeout(() => this.#warmUp(), 0);
         this.#activeRequests--;
         if (this.#activeRequests === 0) {
           this.#collector.quiet();
@@ -172,6 +176,17 @@ export class Daemon implements AsyncDisposable {
     });
     this.#armIdleTimer();
     void this.#acceptLoop();
+  }
+
+  #registry(): Promise<typeof import("./registry.ts")> {
+    return this.#registryModule ??= import("./registry.ts");
+  }
+
+  #warmUp(): void {
+    if (this.#state !== "running") return;
+    this.#dispatcher.loadAll().catch((error) =>
+      this.#log.error("Cannot load the methods", { error })
+    );
   }
 
   /** Resolves once the daemon has fully stopped. */

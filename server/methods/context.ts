@@ -42,7 +42,7 @@ export interface DaemonControl {
   /** Begins a graceful shutdown after the current response has been sent. */
   requestShutdown(reason: string): void;
   /** The OpenRPC document, built once from the registry. */
-  openrpc(): OpenRpcDocument;
+  openrpc(): Promise<OpenRpcDocument>;
 }
 
 /** The handler context. */

@@ -35,12 +35,9 @@ import { generateD12 } from "./materials/generate_d12.ts";
 import { get as materialsGet } from "./materials/get.ts";
 import { providers as materialsProviders } from "./materials/providers.ts";
 import { search as materialsSearch } from "./materials/search.ts";
-import { ping } from "./system/ping.ts";
 import { list as listTemplates } from "./templates/list.ts";
 import { render as renderTemplate } from "./templates/render.ts";
-import { shutdown } from "./system/shutdown.ts";
-import { status } from "./system/status.ts";
-import { version } from "./system/version.ts";
+import { SYSTEM_METHODS } from "./system/mod.ts";
 import { available as workflowsAvailable } from "./workflows/available.ts";
 import { cancel as workflowsCancel } from "./workflows/cancel.ts";
 import { createConvergence, createEos } from "./workflows/create.ts";
@@ -52,10 +49,7 @@ import { workflowsChanged } from "./workflows/_notifications.ts";
 
 /** Every method, in the order discovery lists them. */
 export const METHODS = [
-  ping,
-  version,
-  status,
-  shutdown,
+  ...SYSTEM_METHODS,
   discover,
   submit,
   list,

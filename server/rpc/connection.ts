@@ -29,7 +29,7 @@ export interface ByteConn {
 
 /** How a connection is served. */
 export interface ConnectionOptions {
-  dispatcher: Dispatcher;
+  dispatcher: Pick<Dispatcher, "handle">;
   log: Logger;
   limits?: FrameLimits;
   /** A client that stops sending in the middle of a frame is dropped after this long. */

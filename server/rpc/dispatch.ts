@@ -56,6 +56,11 @@ export function createSession(
 /** What a dispatcher needs from the daemon. */
 export interface DispatcherOptions<C extends RequestContext> {
   methods: readonly MethodDef<string, z.ZodObject, z.ZodType, C>[];
+  /**
+   * The rest of the methods, loaded on the first request for a name `methods` does not answer (or
+   * by `loadAll`). It may repeat some of `methods`.
+   */
+  loadMethods?(): Promise<readonly MethodDef<string, z.ZodObject, z.ZodType, C>[]>;
   /** Builds a handler context around a request's signal and its connection's session. */
   makeContext(signal: AbortSignal, session: Session): C;
   log: Logger;
@@ -78,6 +83,8 @@ export interface Dispatcher {
     message: unknown,
     session: Session,
   ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined>;
+  /** Loads the methods behind `loadMethods` now, if they are not loaded yet. */
+  loadAll(): Promise<void>;
 }
 
 /** The LSP cancellation notification. */
@@ -131,7 +138,10 @@ export function invalidParamsError(method: string, error: z.ZodError): AppError 
   );
 }
 
-/** Creates a dispatcher. Duplicate method names are refused here, at start-up. */
+/**
+ * Creates a dispatcher. Duplicate method names are refused here, at start-up, or when the
+ * methods behind `loadMethods` are loaded.
+ */
 export function createDispatcher<C extends RequestContext>(
   options: DispatcherOptions<C>,
 ): Dispatcher {
@@ -139,18 +149,43 @@ export function createDispatcher<C extends RequestContext>(
   const table = new Map<string, Def>();
   /** Declarations that answer a name only when the params have their key, tried first. */
   const variants = new Map<string, Def[]>();
-  for (const def of options.methods) {
-    const key = def.legacy?.variant_key;
-    if (key !== undefined) {
-      const list = variants.get(def.name) ?? [];
-      if (list.some((other) => other.legacy?.variant_key === key)) {
-        throw new Error(`Method "${def.name}" with "${key}" is declared twice`);
+  const registered = new Set<Def>();
+  /** Adds `defs`; those an earlier call added are skipped, a name twice in `defs` is refused. */
+  function register(defs: readonly Def[]): void {
+    const earlier = new Set(registered);
+    for (const def of defs) {
+      if (earlier.has(def)) continue;
+      registered.add(def);
+      const key = def.legacy?.variant_key;
+      if (key !== undefined) {
+        const list = variants.get(def.name) ?? [];
+        if (list.some((other) => other.legacy?.variant_key === key)) {
+          throw new Error(`Method "${def.name}" with "${key}" is declared twice`);
+        }
+        variants.set(def.name, [...list, def]);
+        continue;
       }
-      variants.set(def.name, [...list, def]);
-      continue;
+      if (table.has(def.name)) throw new Error(`Method "${def.name}" is declared twice`);
+      table.set(def.name, def);
     }
-    if (table.has(def.name)) throw new Error(`Method "${def.name}" is declared twice`);
-    table.set(def.name, def);
+  }
+  register(options.methods);
+
+  let loading: Promise<void> | undefined;
+  function loadAll(): Promise<void> {
+    if (!options.loadMethods) return Promise.resolve();
+    return loading ??= options.loadMethods().then(register, (error) => {
+      loading = undefined; // the next request tries again
+      throw error;
+    });
+  }
+
+  /** The declaration for `method`, loading the rest of the methods first if it is not known. */
+  async function resolve(method: string, params: unknown): Promise<Def | undefined> {
+    const found = lookup(method, params);
+    if (found || !options.loadMethods) return found;
+    await loadAll();
+    return lookup(method, params);
   }
 
   /** The declaration that answers `method` with these params. */
@@ -255,7 +290,7 @@ export function createDispatcher<C extends RequestContext>(
 
     options.onRequestStart?.();
     try {
-      const def = lookup(method, params);
+      const def = await resolve(method, params);
       if (!def) throw new AppError("method_not_found", `Method not found: "${method}"`);
       if (!options.isAccepting()) throw new AppError("server_error", "Server is shutting down");
       const result = await run(def, params, replyId, session);
@@ -285,6 +320,7 @@ export function createDispatcher<C extends RequestContext>(
   }
 
   return {
+    loadAll,
     async handle(message, session) {
       if (!Array.isArray(message)) return await handleOne(message, session);
       if (message.length === 0) {

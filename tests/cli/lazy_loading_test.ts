@@ -50,3 +50,15 @@ Deno.test("the daemon loads ssh2, yaml, liquidjs and d3 only when it first needs
     [],
   );
 });
+
+Deno.test("a daemon loads no handler beyond system.* until a request asks for one", async () => {
+  const graph = [...await staticGraph("server/mod.ts")];
+  assert.ok(graph.some((s) => s.endsWith("/server/methods/system/ping.ts")), "found the ping");
+  assert.deepEqual(
+    graph.filter((s) =>
+      (s.includes("/server/methods/") && !s.includes("/server/methods/system/")) ||
+      s.endsWith("/server/registry.ts") || s.endsWith("/server/legacy/mod.ts")
+    ),
+    [],
+  );
+});

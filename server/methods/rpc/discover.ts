@@ -26,6 +26,6 @@ export const discover = defineMethod({
     },
   }],
   handler(_params, ctx: MethodContext) {
-    return Promise.resolve(ctx.daemon.openrpc());
+    return ctx.daemon.openrpc();
   },
 });

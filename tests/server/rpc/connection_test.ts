@@ -42,7 +42,11 @@ function channel() {
 
 /** An in-memory connection: what the test writes, the server reads, and the reverse. */
 function pair(
-  options: { stallTimeoutMs?: number; dispatcher?: Dispatcher; maxInFlight?: number } = {},
+  options: {
+    stallTimeoutMs?: number;
+    dispatcher?: Pick<Dispatcher, "handle">;
+    maxInFlight?: number;
+  } = {},
 ) {
   const toServer = channel();
   const toClient = channel();

@@ -270,3 +270,48 @@ Deno.test("createDispatcher() refuses a registry with a duplicate name", () => {
     /"test.echo" is declared twice/,
   );
 });
+
+Deno.test("createDispatcher() loads the rest of the methods once, on the first name it does not know", async () => {
+  const [echo] = FAKE_METHODS;
+  let loads = 0;
+  let failNext = true;
+  const dispatcher = createDispatcher({
+    methods: [echo],
+    loadMethods: () => {
+      loads++;
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new Error("import failed"));
+      }
+      return Promise.resolve(FAKE_METHODS); // repeats echo: skipped, not a duplicate
+    },
+    makeContext: (signal, session) => ({ signal, session }),
+    log: SILENT_LOGGER,
+    isAccepting: () => true,
+  });
+  const call = (method: string, params: unknown) =>
+    dispatcher.handle(req(method, params), createSession()) as Promise<
+      { result?: unknown; error?: { code: number } }
+    >;
+  assert.deepEqual((await call("test.echo", { a: 1 })).result, { a: 1 });
+  assert.equal(loads, 0, "a method given up front needs no load");
+  assert.equal((await call("test.slow", { ms: 1 })).error?.code, -32603, "the failed load");
+  const answers = await Promise.all([call("test.slow", { ms: 1 }), call("test.nothing", {})]);
+  assert.deepEqual(answers[0]!.result, { waited: 1 });
+  assert.equal(answers[1]!.error?.code, -32601);
+  assert.equal(loads, 2, "a failed load is tried again; concurrent requests share one");
+  await dispatcher.loadAll();
+  assert.equal(loads, 2);
+});
+
+Deno.test("createDispatcher() refuses a loaded method whose name is taken", async () => {
+  const [echo] = FAKE_METHODS;
+  const dispatcher = createDispatcher({
+    methods: [echo],
+    loadMethods: () => Promise.resolve([{ ...echo }]),
+    makeContext: (signal, session) => ({ signal, session }),
+    log: SILENT_LOGGER,
+    isAccepting: () => true,
+  });
+  await assert.rejects(dispatcher.loadAll(), /"test.echo" is declared twice/);
+});
