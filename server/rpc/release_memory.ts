@@ -105,12 +105,16 @@ export const QUIET_COLLECT_MS = 1000;
 /**
  * Collects once the daemon has been quiet for a moment after enough traffic. `read` counts the
  * bytes, `busy` and `quiet` say when requests are in flight; a collection never runs while one is.
+ * A request costs two counter updates: under steady traffic one timer runs per `quietMs`, and it
+ * starts again when it finds that requests came and went while it waited.
  */
 export class QuietCollector {
   readonly #options: Required<QuietCollectorOptions>;
   #bytesSinceCollection = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #isQuiet = true;
+  /** Counts the requests started, so the timer can tell whether the quiet was broken. */
+  #requests = 0;
 
   constructor(options: QuietCollectorOptions) {
     this.#options = { collect: returnFreedMemory, ...options };
@@ -119,20 +123,18 @@ export class QuietCollector {
   /** Counts `bytes` read from a client. */
   read(bytes: number): void {
     this.#bytesSinceCollection += bytes;
-    if (this.#isQuiet) this.#arm();
   }
 
   /** A request started: no collection until the daemon is quiet again. */
   busy(): void {
     this.#isQuiet = false;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#requests++;
   }
 
   /** No request is in flight any more. */
   quiet(): void {
     this.#isQuiet = true;
-    this.#arm();
+    if (this.#timer === undefined) this.#arm();
   }
 
   /** Cancels a pending collection (the daemon is stopping). */
@@ -144,9 +146,12 @@ export class QuietCollector {
 
   #arm(): void {
     if (this.#bytesSinceCollection < this.#options.thresholdBytes) return;
-    clearTimeout(this.#timer);
+    const requests = this.#requests;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      // Busy now: the next quiet() arms again. Busy since: wait another full quiet moment.
+      if (!this.#isQuiet) return;
+      if (this.#requests !== requests) return this.#arm();
       this.#bytesSinceCollection = 0;
       this.#options.collect();
     }, this.#options.quietMs);

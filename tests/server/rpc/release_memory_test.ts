@@ -35,8 +35,27 @@ Deno.test("QuietCollector leaves a daemon alone that read little", async () => {
   await settle(30);
   assert.equal(collections(), 0);
   quiet.read(1); // the threshold counts across requests until a collection
+  quiet.busy();
+  quiet.quiet();
   await settle(30);
   assert.equal(collections(), 1);
+});
+
+Deno.test("QuietCollector waits a whole quiet moment after a request that came and went", async () => {
+  let collections = 0;
+  const quiet = new QuietCollector({
+    thresholdBytes: 1,
+    quietMs: 20,
+    collect: () => collections++,
+  });
+  quiet.read(10);
+  quiet.quiet(); // armed: due at 20 ms
+  quiet.busy();
+  quiet.quiet(); // a request in between: at 20 ms it waits another 20
+  await settle(30);
+  assert.equal(collections, 0, "the quiet was broken");
+  await settle(170);
+  assert.equal(collections, 1);
 });
 
 Deno.test("QuietCollector waits again when a request starts before the quiet moment ends", async () => {
