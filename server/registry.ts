@@ -6,7 +6,7 @@
  * @module
  */
 import { discoveryDocument, METHODS } from "./methods/mod.ts";
-import { LEGACY_METHODS } from "./legacy/mod.ts";
+import { LEGACY_METHODS } from "./methods/legacy/mod.ts";
 import type { OpenRpcDocument } from "./rpc/openrpc.ts";
 
 /** The registry, then the legacy methods: what the dispatcher serves. */

@@ -11,7 +11,7 @@ import { EXIT_CODES, exitCodeFor, type ExitName } from "../cli/exit_codes.ts";
 import { printNotice, printText } from "../cli/output.ts";
 import type { ClientErrorKind } from "../client/errors.ts";
 import { ERROR_KINDS, type ErrorKind } from "../common/error_codes.ts";
-import { LEGACY_METHODS } from "../server/legacy/mod.ts";
+import { LEGACY_METHODS } from "../server/methods/legacy/mod.ts";
 import { METHODS, NOTIFICATIONS } from "../server/methods/mod.ts";
 
 /** What each exit code means to a user; keyed by the names in `EXIT_CODES`. */

@@ -57,7 +57,7 @@ Deno.test("a daemon loads no handler beyond system.* until a request asks for on
   assert.deepEqual(
     graph.filter((s) =>
       (s.includes("/server/methods/") && !s.includes("/server/methods/system/")) ||
-      s.endsWith("/server/registry.ts") || s.endsWith("/server/legacy/mod.ts")
+      s.endsWith("/server/registry.ts") || s.endsWith("/server/methods/legacy/mod.ts")
     ),
     [],
   );

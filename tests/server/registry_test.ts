@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LEGACY_METHODS } from "../../server/legacy/mod.ts";
+import { LEGACY_METHODS } from "../../server/methods/legacy/mod.ts";
 import { discoveryDocument, METHODS } from "../../server/methods/mod.ts";
 import type { z } from "zod";
 

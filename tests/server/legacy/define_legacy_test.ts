@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { AppError, NotFoundError } from "../../../server/errors.ts";
-import { defineLegacy, envelopeCode, withDeadline } from "../../../server/legacy/define_legacy.ts";
+import {
+  defineLegacy,
+  envelopeCode,
+  withDeadline,
+} from "../../../server/methods/legacy/define_legacy.ts";
 import type { MethodContext } from "../../../server/methods/context.ts";
-import { asciiOnly } from "../../../server/legacy/shapes.ts";
+import { asciiOnly } from "../../../server/methods/legacy/shapes.ts";
 
 const never = (signal: AbortSignal) =>
   new Promise<never>((_resolve, reject) => {

@@ -5,8 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import { list } from "../methods/templates/list.ts";
-import { render } from "../methods/templates/render.ts";
+import { list } from "../templates/list.ts";
+import { render } from "../templates/render.ts";
 import { defineLegacy } from "./define_legacy.ts";
 import { parsePayload } from "./shapes.ts";
 

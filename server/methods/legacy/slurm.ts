@@ -4,9 +4,9 @@
  * @module
  */
 import { z } from "zod";
-import { adopt } from "../methods/slurm/adopt.ts";
-import { cancel } from "../methods/slurm/cancel.ts";
-import { queue } from "../methods/slurm/queue.ts";
+import { adopt } from "../slurm/adopt.ts";
+import { cancel } from "../slurm/cancel.ts";
+import { queue } from "../slurm/queue.ts";
 import { defineLegacy } from "./define_legacy.ts";
 import { asciiOnly } from "./shapes.ts";
 

@@ -6,10 +6,10 @@
  * @module
  */
 import { z } from "zod";
-import { InvalidParamsError } from "../errors.ts";
-import { JOB_STATES } from "../model/job_state.ts";
-import type { Cluster } from "../clusters/cluster.ts";
-import type { JobStatus } from "../methods/jobs/_shapes.ts";
+import { InvalidParamsError } from "../../errors.ts";
+import { JOB_STATES } from "../../model/job_state.ts";
+import type { Cluster } from "../../clusters/cluster.ts";
+import type { JobStatus } from "../jobs/_shapes.ts";
 
 /** JobState as the UI spells it: our states in upper case (UNKNOWN falls to the UI's Unknown). */
 export const LEGACY_STATE = z.enum(

@@ -6,9 +6,9 @@
  * @module
  */
 import { z } from "zod";
-import { getJob } from "../db/jobs.ts";
-import { AppError, NotFoundError } from "../errors.ts";
-import { getOutputFile } from "../methods/jobs/get_output_file.ts";
+import { getJob } from "../../db/jobs.ts";
+import { AppError, NotFoundError } from "../../errors.ts";
+import { getOutputFile } from "../jobs/get_output_file.ts";
 import { defineLegacy, LegacyRefusal } from "./define_legacy.ts";
 
 /** Why every VASP and quacc request is refused. */

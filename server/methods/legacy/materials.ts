@@ -5,12 +5,12 @@
  * @module
  */
 import { z } from "zod";
-import { generateD12 } from "../methods/materials/generate_d12.ts";
-import { get } from "../methods/materials/get.ts";
-import { search } from "../methods/materials/search.ts";
-import { CELL } from "../methods/materials/shapes.ts";
-import { latticeParameters } from "../structures/symmetry.ts";
-import { type Lattice, latticeDeterminant } from "../structures/structure.ts";
+import { generateD12 } from "../materials/generate_d12.ts";
+import { get } from "../materials/get.ts";
+import { search } from "../materials/search.ts";
+import { CELL } from "../materials/shapes.ts";
+import { latticeParameters } from "../../structures/symmetry.ts";
+import { type Lattice, latticeDeterminant } from "../../structures/structure.ts";
 import { defineLegacy, LegacyRefusal } from "./define_legacy.ts";
 import { parsePayload } from "./shapes.ts";
 

@@ -4,9 +4,9 @@
  * @module
  */
 import { z } from "zod";
-import { InvalidParamsError } from "../errors.ts";
-import { list as listClusters } from "../methods/clusters/list.ts";
-import { submit } from "../methods/jobs/submit.ts";
+import { InvalidParamsError } from "../../errors.ts";
+import { list as listClusters } from "../clusters/list.ts";
+import { submit } from "../jobs/submit.ts";
 import type { LegacyCall } from "./define_legacy.ts";
 import { parsePayload } from "./shapes.ts";
 

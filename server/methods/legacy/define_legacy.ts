@@ -8,11 +8,11 @@
  * @module
  */
 import { z } from "zod";
-import type { AppErrorKind, ErrorKind } from "../../common/error_codes.ts";
-import { AppError, TimeoutError } from "../errors.ts";
-import type { MethodContext } from "../methods/context.ts";
-import type { MethodDef } from "../rpc/define_method.ts";
-import { invalidParamsError } from "../rpc/dispatch.ts";
+import type { AppErrorKind, ErrorKind } from "../../../common/error_codes.ts";
+import { AppError, TimeoutError } from "../../errors.ts";
+import type { MethodContext } from "../context.ts";
+import type { MethodDef } from "../../rpc/define_method.ts";
+import { invalidParamsError } from "../../rpc/dispatch.ts";
 
 /**
  * How long any call of the terminal UI may take, queueing included. The UI's client gives up at

@@ -7,8 +7,8 @@
  * @module
  */
 import { z } from "zod";
-import { available } from "../methods/workflows/available.ts";
-import { prepare } from "../methods/workflows/prepare.ts";
+import { available } from "../workflows/available.ts";
+import { prepare } from "../workflows/prepare.ts";
 import { defineLegacy, type LegacyCall, LegacyRefusal } from "./define_legacy.ts";
 import { parsePayload } from "./shapes.ts";
 

@@ -4,11 +4,11 @@
  * @module
  */
 import { z } from "zod";
-import { create } from "../methods/clusters/create.ts";
-import { remove } from "../methods/clusters/delete.ts";
-import { list } from "../methods/clusters/list.ts";
-import { test } from "../methods/clusters/test.ts";
-import { update } from "../methods/clusters/update.ts";
+import { create } from "../clusters/create.ts";
+import { remove } from "../clusters/delete.ts";
+import { list } from "../clusters/list.ts";
+import { test } from "../clusters/test.ts";
+import { update } from "../clusters/update.ts";
 import { defineLegacy } from "./define_legacy.ts";
 import { CLUSTER_PAYLOAD, LEGACY_CLUSTER, legacyCluster, parsePayload } from "./shapes.ts";
 

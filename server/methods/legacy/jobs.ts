@@ -4,14 +4,14 @@
  * @module
  */
 import { z } from "zod";
-import { getJob } from "../db/jobs.ts";
-import { AppError } from "../errors.ts";
-import type { MethodContext } from "../methods/context.ts";
-import { cancel } from "../methods/jobs/cancel.ts";
-import { get } from "../methods/jobs/get.ts";
-import { list } from "../methods/jobs/list.ts";
-import { log } from "../methods/jobs/log.ts";
-import { sync } from "../methods/slurm/sync.ts";
+import { getJob } from "../../db/jobs.ts";
+import { AppError } from "../../errors.ts";
+import type { MethodContext } from "../context.ts";
+import { cancel } from "../jobs/cancel.ts";
+import { get } from "../jobs/get.ts";
+import { list } from "../jobs/list.ts";
+import { log } from "../jobs/log.ts";
+import { sync } from "../slurm/sync.ts";
 import { defineLegacy, type LegacyCall } from "./define_legacy.ts";
 import { LEGACY_JOB_DETAILS, LEGACY_JOB_STATUS, legacyJobStatus, legacyState } from "./shapes.ts";
 import { submitJob } from "./submission.ts";
