@@ -1,8 +1,9 @@
 /**
  * The terminal UI's database path (CRYSTAL_TUI_DB, tui-contract §9). The UI passes it to every
  * daemon it spawns, and the file there is often the old Python backend's database: it is never
- * the daemon's store unless it already is one. Anything else there is left exactly as it is (only
- * read, read-only), the store goes to the data directory, and what was found is reported.
+ * the daemon's store unless it already is one, and none is made where no file is. Anything else
+ * there is left exactly as it is (only read, read-only), the store goes to the data directory, and
+ * what was found is reported.
  *
  * @module
  */
@@ -29,15 +30,17 @@ export function chooseStore(config: Config): { config: Config; report: TuiDbRepo
   if (config.tuiDb === null) return { config, report: null };
   const { path, fallbackPath } = config.tuiDb;
   const found = inspectDatabaseFile(path);
-  // An absent file is where upstream's UI would have its backend make one; the daemon's own store
-  // there is the user's data from then on (TODO(tui-compat): keep it beside instead #12).
-  if (found.kind === "own" || found.kind === "absent") {
+  if (found.kind === "own") {
     return {
       config,
       report: { path, ...found, action: "used as the daemon's store", import: null },
     };
   }
-  const action = `left untouched; the daemon's store is "${fallbackPath}"`;
+  // The UI passes a path even where no file is (its data directory's jobs.db): that path is the
+  // old backend's, whose PyO3 build would fail on a store of ours there, so none is made.
+  const action = found.kind === "absent"
+    ? `nothing made there; the daemon's store is "${fallbackPath}"`
+    : `left untouched; the daemon's store is "${fallbackPath}"`;
   return {
     config: { ...config, dbPath: fallbackPath },
     report: { path, ...found, action, import: null },

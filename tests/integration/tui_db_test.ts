@@ -105,6 +105,23 @@ for (
   });
 }
 
+Deno.test("no store is made at a CRYSTAL_TUI_DB path where no file is", async () => {
+  await using box = await makeSandbox();
+  const path = join(box.dir, "crystal-tui", "jobs.db");
+  await Deno.mkdir(join(box.dir, "crystal-tui"));
+  {
+    await using _daemon = await serveWithTuiDb(box, path);
+    await using client = new SocketClient(box.socket, { timeoutMs: 10_000 });
+    const status = await client.request("system.status", {}) as Status;
+    assert.equal(status.db_path, join(box.env.XDG_DATA_HOME, "crystalmath", "crystalmath.db"));
+    assert.equal(status.tui_db?.kind, "absent");
+    assert.match(status.tui_db?.action ?? "", /nothing made there/);
+    // Nothing to say: the UI's first fetch_jobs lists straight away.
+    assert.deepEqual(await client.request("fetch_jobs", null), []);
+  }
+  assert.deepEqual([...Deno.readDirSync(join(box.dir, "crystal-tui"))], []);
+});
+
 interface Job {
   pk: number;
   state: string;
