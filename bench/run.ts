@@ -21,6 +21,7 @@ import { benchPush } from "./push_bench.ts";
 import { benchFlood } from "./flood_bench.ts";
 import { benchStartup } from "./startup_bench.ts";
 import { benchNative } from "./native_bench.ts";
+import { benchPingPath } from "./ping_path_bench.ts";
 import { benchStructures } from "./structures_bench.ts";
 import { benchWorkflows } from "./workflows_bench.ts";
 import { currentRssKiB, peakRssKiB } from "../tests/_flood.ts";
@@ -133,6 +134,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   flood: benchFlood,
   startup: benchStartup,
   native: benchNative,
+  ping_path: benchPingPath,
   structures: benchStructures,
   workflows: benchWorkflows,
 };
