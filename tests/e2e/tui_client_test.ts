@@ -279,10 +279,13 @@ Deno.test("The terminal UI's client spawns the daemon from PATH and gets serial 
       assert.equal(typeof version.version, "string");
       assert.deepEqual(await expectResult(client, "system.version", null), version);
       const status = await expectResult(client, "system.status", {});
-      assert.equal(status.db_path, env.CRYSTAL_TUI_DB);
+      // No file is at the UI's path yet: nothing is made there, the default store serves.
+      const store = join(box.env.XDG_DATA_HOME, "crystalmath", "crystalmath.db");
+      assert.equal(status.db_path, store);
+      assert.equal((status.tui_db as { kind: string } | null)?.kind, "absent");
       assert.equal(status.socket, box.socket);
       assert.equal(status.pid, spawned.child.pid, "The wrapper execs, so the pid is the daemon's");
-      assert.equal((await expectResult(client, "system.status", null)).db_path, box.db);
+      assert.equal((await expectResult(client, "system.status", null)).db_path, store);
       await expectError(client, { method: "tui.no_such_method", params: {}, code: -32601 });
       await expectError(client, { method: "tui.no_such_method", params: null, code: -32601 });
       await expectError(client, { method: "system.ping", params: { delay_ms: "x" }, code: -32602 });

@@ -27,11 +27,11 @@ Deno.test("a daemon under umask 000 makes every database, job and output file 06
   await using box = await makeSandbox();
   const dbDir = join(box.dir, "elsewhere");
   await Deno.mkdir(dbDir);
-  const db = join(dbDir, "tui.db");
+  const db = join(dbDir, "elsewhere.db");
   const { command, args } = cliCommand(["serve", "--socket", box.socket, "--log-file", box.log]);
   const child = new Deno.Command("sh", {
     args: ["-c", 'umask 000; exec "$@"', "sh", command, ...args],
-    env: { ...box.env, CRYSTAL_TUI_DB: db, CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal") },
+    env: { ...box.env, CRYSTALMATH_DB: db, CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE, "crystal") },
     stdin: "null",
     stdout: "null",
     stderr: "null",
