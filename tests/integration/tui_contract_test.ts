@@ -197,6 +197,21 @@ function submission(name: string, input: string, extra: Record<string, unknown> 
   });
 }
 
+Deno.test("the terminal UI's Results tab says why a job failed that printed no error", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box, [], { env: FAKE_CRYSTAL_ENV });
+  await using peer = await rawPeer(box.socket);
+  const ui = new Ui(peer);
+  const pk = await ui.result("submit_job", {
+    json_payload: submission("mgo_cycles", deck("MgO [fail-scf]")),
+  }) as number;
+  const failed = await ui.waitFor(pk, ["FAILED", "COMPLETED"]);
+  assert.equal(failed.state, "FAILED");
+  assert.equal(failed.convergence_met, false);
+  assert.deepEqual(failed.errors, [(failed.key_results as { state_reason: string }).state_reason]);
+  assert.match((failed.errors as string[])[0]!, /SCF/);
+});
+
 Deno.test("the terminal UI's legacy methods answer the shapes it deserializes", async () => {
   await using box = await makeSandbox();
   await using _daemon = await startDaemon(box, [], {
@@ -388,6 +403,22 @@ Deno.test("the terminal UI's legacy methods answer the shapes it deserializes", 
   const removed = dataOf(await ui.result("delete_cluster", { cluster_id: clusterId }), "delete");
   assert.deepEqual(removed, { success: true });
   assert.deepEqual(dataOf(await ui.result("fetch_clusters", null, 1), "fetch_clusters"), []);
+});
+
+Deno.test("the terminal UI's search answers SEARCH_FAILED, not an empty list, when providers fail", async () => {
+  await using box = await makeSandbox();
+  await writeConfig(box, [
+    "[materials]",
+    "timeout_s = 2",
+    'optimade_providers = [{ id = "down", base_url = "http://127.0.0.1:1/v1" }]',
+  ]);
+  await using _daemon = await startDaemon(box);
+  await using peer = await rawPeer(box.socket);
+  const failed = failureOf(
+    await new Ui(peer).result("search_materials", { formula: "MgO", limit: 20 }),
+  );
+  assert.equal(failed.code, "SEARCH_FAILED");
+  assert.match(failed.message, /1 provider\(s\) failed: down: /);
 });
 
 Deno.test("the terminal UI's materials search, preview and deck come from materials.*", async () => {

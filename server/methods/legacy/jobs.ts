@@ -113,12 +113,28 @@ async function tail(
   }
 }
 
+/**
+ * The Results tab's errors: CRYSTAL's own error lines, or, for a failed job that printed none
+ * (an SCF that ran out of cycles, a run that was killed), why it failed: the tab shows nothing else.
+ */
+function detailErrors(
+  job: {
+    state: string;
+    state_reason: string | null;
+    errors: { routine: string; message: string }[];
+  },
+): string[] {
+  const printed = job.errors.map((e) => `${e.routine}: ${e.message}`);
+  if (printed.length > 0 || job.state !== "failed" || job.state_reason === null) return printed;
+  return [job.state_reason];
+}
+
 /** `fetch_job_details`: the Results tab. */
 export const fetchJobDetails = defineLegacy({
   name: "fetch_job_details",
   summary: "The UI's Results tab: JobDetails of one job",
   description: "jobs.get, with band_gap_ev as bandgap_ev, the deck as input_file, errors as " +
-    'text ("INPUT: UNKNOWN KEYWORD"), convergence_met false when unknown, the last 100 lines of ' +
+    'text ("INPUT: UNKNOWN KEYWORD"; for a failed job that printed none, its state_reason), convergence_met false when unknown, the last 100 lines of ' +
     "jobs.log as stdout_tail and the other parsed results in key_results. A missing pk is " +
     "ok:false with code NOT_FOUND.",
   backing: ["jobs.get", "jobs.log"],
@@ -165,7 +181,7 @@ export const fetchJobDetails = defineLegacy({
       cpu_time_seconds: job.cpu_time_seconds,
       wall_time_seconds: job.wall_time_seconds,
       warnings: job.warnings,
-      errors: job.errors.map((e) => `${e.routine}: ${e.message}`),
+      errors: detailErrors(job),
       stdout_tail: stdout,
       key_results: {
         final_energy_ev: job.final_energy_ev,

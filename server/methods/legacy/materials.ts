@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { ProviderFailedError } from "../../errors.ts";
 import { generateD12 } from "../materials/generate_d12.ts";
 import { get } from "../materials/get.ts";
 import { search } from "../materials/search.ts";
@@ -25,7 +26,7 @@ export const searchMaterials = defineLegacy({
   summary: "The UI's material search by formula, over every OPTIMADE provider",
   description: 'materials.search. material_id is the daemon\'s "<provider>:<entry_id>"; ' +
     "metadata.space_group is the symbol the daemon found. Properties no provider serves are " +
-    "left out.",
+    "left out. No results while a provider failed is SEARCH_FAILED, naming the failures.",
   backing: ["materials.search"],
   envelope: "api",
   params: z.strictObject({
@@ -54,7 +55,17 @@ export const searchMaterials = defineLegacy({
     }],
   }],
   async run(params, call) {
-    const { results } = await call(search, { formula: params.formula, limit: params.limit });
+    const { results, errors } = await call(search, {
+      formula: params.formula,
+      limit: params.limit,
+    });
+    // The UI shows only the list: an empty one while providers failed would read as "none".
+    if (results.length === 0 && errors.length > 0) {
+      throw new ProviderFailedError(
+        `No results, and ${errors.length} provider(s) failed: ` +
+          errors.map((e) => `${e.provider}: ${e.message}`).join("; "),
+      );
+    }
     return results.slice(0, params.limit).map((r) => ({
       material_id: r.id,
       formula: r.formula,
