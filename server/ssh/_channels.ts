@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
+import { concatBytes } from "../../common/bytes.ts";
 import { CancelledError, TimeoutError } from "../errors.ts";
 import type { Channel } from "./_ssh2_types.ts";
 import type { CallOptions, ExecResult } from "./pool.ts";
@@ -135,7 +135,7 @@ export function collectExec(
     stream.on("close", () => {
       signal.removeEventListener("abort", onAbort);
       const decoder = new TextDecoder();
-      const text = (chunks: Uint8Array[]) => decoder.decode(Buffer.concat(chunks));
+      const text = (chunks: Uint8Array[]) => decoder.decode(concatBytes(chunks));
       if (!hasExited && code === null) {
         // No exit status: the connection went away under the command (the caller maps this).
         return reject(new Error("the channel closed without an exit status"));

@@ -6,17 +6,19 @@
  */
 import { SshFailedError } from "../errors.ts";
 import { raceSignals, startDeadline } from "./_channels.ts";
-import {
-  type ConnectContext,
-  type Connection,
-  openConnection,
-  type PresentedKey,
-  readPresentedKey,
-} from "./_connect.ts";
+import type { ConnectContext, Connection, PresentedKey } from "./_connect.ts";
 import { type Endpoint, type PoolSettings, readSshConfig, targetEndpoint } from "./_endpoint.ts";
 import { errorMessage, lostError, mapCallError } from "./_errors.ts";
 import type { Client } from "./_ssh2_types.ts";
 import type { CallOptions, ConnectionInfo, SshTarget } from "./pool.ts";
+
+/**
+ * The code that connects (ssh2, the host-key check and its node:crypto), loaded by the first
+ * connection: a daemon that never dials a cluster never pays for it at start-up.
+ */
+function loadConnect(): Promise<typeof import("./_connect.ts")> {
+  return import("./_connect.ts");
+}
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
@@ -183,6 +185,7 @@ export class ConnectionTable implements AsyncDisposable {
   ): Promise<PresentedKey> {
     const open = this.#entries.get(target.id)?.connection;
     if (open && !open.dropped.aborted) return open.hostKey;
+    const { readPresentedKey } = await loadConnect();
     return await readPresentedKey(this.#context, { target, config, endpoint });
   }
 
@@ -242,6 +245,7 @@ export class ConnectionTable implements AsyncDisposable {
     const { target } = entry;
     entry.lastHostKey = null;
     try {
+      const { openConnection } = await loadConnect();
       return await openConnection(this.#context, {
         target,
         onHostKey: (key) => void (entry.lastHostKey = key),

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { createHash, createHmac } from "node:crypto";
+import { patternListMatches } from "./host_patterns.ts";
 
 /** The result of looking a presented host key up in known_hosts text. */
 export type HostKeyStatus =
@@ -49,52 +49,15 @@ function parseEntries(text: string): KnownHostsEntry[] {
 
 function decodeBase64(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return null;
-  return new Uint8Array(Buffer.from(text, "base64"));
+  try {
+    return Uint8Array.fromBase64(text);
+  } catch {
+    return null; // A length no base64 text has.
+  }
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-/** Matches `*` and `?` wildcards, case-insensitively, against the whole name. */
-export function wildcardMatch(name: string, pattern: string): boolean {
-  const text = name.toLowerCase();
-  const pat = pattern.toLowerCase();
-  // Iterative glob matcher with backtracking to the last `*`.
-  let t = 0;
-  let p = 0;
-  let starP = -1;
-  let starT = 0;
-  while (t < text.length) {
-    if (p < pat.length && (pat[p] === "?" || pat[p] === text[t])) {
-      t++;
-      p++;
-    } else if (p < pat.length && pat[p] === "*") {
-      starP = p++;
-      starT = t;
-    } else if (starP >= 0) {
-      p = starP + 1;
-      t = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (p < pat.length && pat[p] === "*") p++;
-  return p === pat.length;
-}
-
-/** True when a comma-separated pattern list matches: some positive pattern matches and no `!` pattern does. */
-export function patternListMatches(name: string, patterns: string): boolean {
-  let isMatched = false;
-  for (const pattern of patterns.split(",")) {
-    if (pattern === "") continue;
-    if (pattern.startsWith("!")) {
-      if (wildcardMatch(name, pattern.slice(1))) return false;
-    } else if (wildcardMatch(name, pattern)) {
-      isMatched = true;
-    }
-  }
-  return isMatched;
 }
 
 function hashedNameMatches(name: string, hashed: string): boolean {
@@ -187,5 +150,5 @@ export function knownHostsLine(
   keyType: string,
   keyBlob: Uint8Array,
 ): string {
-  return `${lookupName(host, port)} ${keyType} ${Buffer.from(keyBlob).toString("base64")}`;
+  return `${lookupName(host, port)} ${keyType} ${keyBlob.toBase64()}`;
 }

@@ -14,7 +14,6 @@ import { type PoolSettings, readOptional } from "./_endpoint.ts";
 import { errorMessage, failureError, hostKeyError } from "./_errors.ts";
 import { sftpDownload, sftpReaddir, sftpUpload, sftpWriteFile, withSftp } from "./_sftp.ts";
 import type { Sftp } from "./_ssh2_types.ts";
-import { knownHostsLine } from "./known_hosts.ts";
 import { loginCommand } from "../shell_quote.ts";
 
 /** What a cluster record supplies to reach its server. */
@@ -258,6 +257,7 @@ export class SshPool implements AsyncDisposable {
       );
       const { info } = presented;
       const file = endpoint.knownHostsFiles[0] ?? `${this.#options.home}/.ssh/known_hosts`;
+      const { knownHostsLine } = await import("./known_hosts.ts");
       const line = knownHostsLine(
         endpoint.keyHost,
         endpoint.keyPort,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { patternListMatches, wildcardMatch } from "./known_hosts.ts";
+import { patternListMatches, wildcardMatch } from "./host_patterns.ts";
 
 /** A jump host from ProxyJump (first hop only). */
 export interface ProxyJumpHop {

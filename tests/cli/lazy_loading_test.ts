@@ -51,6 +51,18 @@ Deno.test("the daemon loads ssh2, yaml, liquidjs and d3 only when it first needs
   );
 });
 
+Deno.test("the daemon loads node:crypto and node:buffer (and the code that dials) only for SSH", async () => {
+  const graph = [...await staticGraph("server/mod.ts")];
+  assert.ok(graph.some((s) => s.endsWith("/server/ssh/pool.ts")), "the graph walk found the pool");
+  assert.deepEqual(
+    graph.filter((s) =>
+      s === "node:crypto" || s === "node:buffer" || s.endsWith("/server/ssh/_connect.ts") ||
+      s.endsWith("/server/ssh/known_hosts.ts")
+    ),
+    [],
+  );
+});
+
 Deno.test("a daemon loads no handler beyond system.* until a request asks for one", async () => {
   const graph = [...await staticGraph("server/mod.ts")];
   assert.ok(graph.some((s) => s.endsWith("/server/methods/system/ping.ts")), "found the ping");

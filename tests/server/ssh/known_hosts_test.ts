@@ -8,8 +8,8 @@ import {
   keyTypeOfBlob,
   knownHostsLine,
   knownKeyTypes,
-  patternListMatches,
 } from "../../../server/ssh/known_hosts.ts";
+import { patternListMatches } from "../../../server/ssh/host_patterns.ts";
 
 const decoder = new TextDecoder();
 
