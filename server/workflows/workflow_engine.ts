@@ -35,7 +35,6 @@ import {
   type WorkflowRow,
   type WorkflowState,
 } from "../model/workflow.ts";
-import { parseTypeParams, workflowTypeOf } from "./types.ts";
 import { type MemberOutcome, WorkflowFailure } from "./workflow_type.ts";
 
 /** The event the engine dispatches after each committed change of a workflow's state. */
@@ -233,6 +232,8 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
   }
 
   async #analyse(row: WorkflowRow, stored: StoredParams, members: MemberOutcome[]): Promise<void> {
+    // The types (their schemas, fits and plots) load with the first analysis, not at start-up.
+    const { parseTypeParams, workflowTypeOf } = await import("./types.ts");
     const type = workflowTypeOf(row.type);
     try {
       const { result, warnings } = type.analyse(parseTypeParams(type, stored.params), members);
