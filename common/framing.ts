@@ -43,7 +43,6 @@ export interface FrameDecoder {
 
 const CR = 13;
 const LF = 10;
-const asciiDecoder = new TextDecoder("ascii");
 const encoder = new TextEncoder();
 
 /**
@@ -68,15 +67,15 @@ export function createFrameDecoder(limits: FrameLimits = {}): FrameDecoder {
   const maxFrame = limits.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const header = new Uint8Array(maxHeader);
   let headerLength = 0;
+  /** The declared length of the body being read; -1 between frames. */
+  let wantedLength = -1;
+  /** The body's buffer, made only once a body spans chunks. */
   let body: Uint8Array | undefined;
   let bodyLength = 0;
 
   function startBody(): void {
-    const length = parseContentLength(asciiDecoder.decode(header.subarray(0, headerLength)), {
-      maxFrame,
-    });
+    wantedLength = parseContentLength(asciiText(header.subarray(0, headerLength)), { maxFrame });
     headerLength = 0;
-    body = new Uint8Array(length);
     bodyLength = 0;
   }
 
@@ -94,7 +93,7 @@ export function createFrameDecoder(limits: FrameLimits = {}): FrameDecoder {
   function decodeInto(chunk: Uint8Array, out: Uint8Array[]): void {
     let i = 0;
     while (i < chunk.length) {
-      if (body === undefined) {
+      if (wantedLength < 0) {
         // Header phase: byte by byte until CRLF CRLF. Headers are tens of bytes, so this is cheap,
         // and it never looks at more than `maxHeader` bytes.
         while (i < chunk.length) {
@@ -111,25 +110,28 @@ export function createFrameDecoder(limits: FrameLimits = {}): FrameDecoder {
             break;
           }
         }
-        if (body === undefined) break;
+        if (wantedLength < 0) break;
       }
-      const wanted = body.length - bodyLength;
+      const wanted = wantedLength - bodyLength;
       const available = chunk.length - i;
       if (bodyLength === 0 && available >= wanted) {
         // The whole body is inside this chunk: hand out a view instead of copying.
         out.push(chunk.subarray(i, i + wanted));
         i += wanted;
-        body = undefined;
+        wantedLength = -1;
+        body = undefined; // Made when the header ended a chunk: the body then came whole.
         continue;
       }
+      body ??= new Uint8Array(wantedLength);
       const n = Math.min(wanted, available);
       body.set(chunk.subarray(i, i + n), bodyLength);
       bodyLength += n;
       i += n;
-      if (bodyLength === body.length) {
+      if (bodyLength === wantedLength) {
         out.push(body);
         body = undefined;
         bodyLength = 0;
+        wantedLength = -1;
       }
     }
   }
@@ -137,7 +139,7 @@ export function createFrameDecoder(limits: FrameLimits = {}): FrameDecoder {
   return {
     push,
     get isMidFrame() {
-      return body !== undefined || headerLength > 0;
+      return wantedLength >= 0 || headerLength > 0;
     },
   };
 }
@@ -169,6 +171,16 @@ function parseContentLength(text: string, options: { maxFrame: number }): number
   }
   if (length === undefined) throw new FramingError("Missing Content-Length header");
   return length;
+}
+
+/**
+ * Header bytes as text, one character per byte (what TextDecoder("ascii") gives), without a call
+ * into the runtime: headers are tens of bytes, and this runs once per frame.
+ */
+function asciiText(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!);
+  return text;
 }
 
 /** Counts the UTF-8 bytes of a string without encoding it. */
@@ -204,9 +216,10 @@ function utf8ByteLength(text: string): number {
  */
 export function encodeFrame(json: string): Uint8Array {
   const length = utf8ByteLength(json);
-  const head = encoder.encode(`Content-Length: ${length}\r\n\r\n`);
+  const head = `Content-Length: ${length}\r\n\r\n`;
   const frame = new Uint8Array(head.length + length);
-  frame.set(head, 0);
+  // The header is ASCII: written byte by byte, it costs less than a call to the encoder.
+  for (let i = 0; i < head.length; i++) frame[i] = head.charCodeAt(i);
   encoder.encodeInto(json, frame.subarray(head.length));
   return frame;
 }

@@ -123,32 +123,33 @@ export class Daemon implements AsyncDisposable {
     this.#listener = parts.listener;
     this.#startedAt = this.#clock.now();
     const { engine, db, templates } = this.#services;
+    // Built once: a request's context differs only in its signal and session.
+    const daemon: MethodContext["daemon"] = {
+      status: () => this.status(),
+      requestShutdown: (reason) => {
+        // From this instant no new request is served, not even one that arrives right after
+        // the acknowledgement; the acknowledgement itself still goes out before the drain.
+        this.#isRefusingRequests = true;
+        setTimeout(() => void this.shutdown(reason), 0);
+      },
+      openrpc: async () => this.#openrpc ??= (await this.#registry()).discovery(),
+    };
+    const shared = {
+      db,
+      log: this.#log,
+      clock: this.#clock,
+      config: this.#config,
+      engine,
+      ssh: engine.ssh,
+      templates,
+      workflows: this.#services.workflows,
+      daemon,
+    };
     this.#dispatcher = createDispatcher<MethodContext>({
       methods: SYSTEM_METHODS,
       loadMethods: async () => (await this.#registry()).ALL_METHODS,
       log: this.#log,
-      makeContext: (signal, session) => ({
-        signal,
-        session,
-        db,
-        log: this.#log,
-        clock: this.#clock,
-        config: this.#config,
-        engine,
-        ssh: engine.ssh,
-        templates,
-        workflows: this.#services.workflows,
-        daemon: {
-          status: () => this.status(),
-          requestShutdown: (reason) => {
-            // From this instant no new request is served, not even one that arrives right after
-            // the acknowledgement; the acknowledgement itself still goes out before the drain.
-            this.#isRefusingRequests = true;
-            setTimeout(() => void this.shutdown(reason), 0);
-          },
-          openrpc: async () => this.#openrpc ??= (await this.#registry()).discovery(),
-        },
-      }),
+      makeContext: (signal, session) => ({ signal, session, ...shared }),
       isAccepting: () => this.#state === "running" && !this.#isRefusingRequests,
       mapError: (error) => databaseErrorOf(error, db.path),
       onRequestStart: () => {
@@ -263,8 +264,10 @@ export class Daemon implements AsyncDisposable {
 
   /** Restarts the inactivity countdown; it only runs while no client is connected and talking. */
   #armIdleTimer(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
     const timeout = this.#config.inactivityTimeoutMs;
     if (timeout <= 0 || this.#state !== "running") return;
     if (this.#talkingConnections > 0 || this.#activeRequests > 0) return;

@@ -76,6 +76,9 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
   });
   let isReading = true;
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  /** Ends the read being waited on, when the connection is dropped in the middle of it. */
+  let stopRead: ((n: typeof END) => void) | undefined;
 
   /** Stops reading and cancels the requests in flight; their (cancelled) answers still go out. */
   function drop(reason: string, level: "warn" | "debug" = "warn"): void {
@@ -84,6 +87,18 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
     log[level]("Dropping connection", { reason });
     for (const controller of session.inflight.values()) controller.abort();
     stopped.resolve(END);
+    stopRead?.(END);
+  }
+
+  /**
+   * The next read, or END once the connection is dropped. One promise per read: a race against
+   * `stopped` cost more than the rest of a ping's loop.
+   */
+  function nextRead(): Promise<number | typeof END> {
+    return new Promise((resolve) => {
+      stopRead = resolve;
+      conn.read(buffer).then(resolve, () => resolve(END));
+    });
   }
   const onAbort = () => drop("daemon is closing", "debug");
   if (options.signal?.aborted) onAbort();
@@ -127,7 +142,6 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
     if (response !== undefined) await send(response);
   }
 
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
   let sawByte = false;
   try {
     while (isReading) {
@@ -137,7 +151,7 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
         await Promise.race([...pending, stopped.promise]);
       }
       if (!isReading) break;
-      const n = await Promise.race([conn.read(buffer).catch(() => END), stopped.promise]);
+      const n = await nextRead();
       if (n === END) break;
       if (n === 0) continue;
       options.onRead?.(n);
@@ -158,14 +172,15 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
       }
       for (let i = 0; i < bodies.length; i++) {
         const size = bodies[i]!.length;
-        const task = respond(parseBody(bodies, i)).catch((error) =>
-          log.error("Connection task failed", { error })
-        );
-        pending.add(task);
-        task.finally(() => {
+        const done = () => {
           pending.delete(task);
           collectAfterLargeFrame(size);
+        };
+        const task: Promise<void> = respond(parseBody(bodies, i)).then(done, (error) => {
+          log.error("Connection task failed", { error });
+          done();
         });
+        pending.add(task);
       }
       if (broken) {
         // The stream cannot be resynchronised. Every complete frame before the bad bytes is

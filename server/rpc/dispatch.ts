@@ -290,7 +290,8 @@ export function createDispatcher<C extends RequestContext>(
 
     options.onRequestStart?.();
     try {
-      const def = await resolve(method, params);
+      // Found at once for a known name: no await, so a ping takes no extra turn.
+      const def = lookup(method, params) ?? await resolve(method, params);
       if (!def) throw new AppError("method_not_found", `Method not found: "${method}"`);
       if (!options.isAccepting()) throw new AppError("server_error", "Server is shutting down");
       const result = await run(def, params, replyId, session);

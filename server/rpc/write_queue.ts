@@ -31,11 +31,6 @@ export function createWriteQueue(
   let flushing: Promise<void> | undefined;
   let isBroken = false;
 
-  async function writeAll(data: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) offset += await sink.write(data.subarray(offset));
-  }
-
   async function flush(): Promise<void> {
     // Let answers that finish in the same tick join this write.
     await Promise.resolve();
@@ -45,7 +40,9 @@ export function createWriteQueue(
       queuedBytes = 0;
       const data = batch.length === 1 ? batch[0]! : concatBytes(batch);
       try {
-        await writeAll(data);
+        // Written inline, not through a helper: one promise less per answer on the hot path.
+        let offset = await sink.write(data);
+        while (offset < data.length) offset += await sink.write(data.subarray(offset));
       } catch {
         // The peer went away; the read side sees the same and ends the connection.
         isBroken = true;
