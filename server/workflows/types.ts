@@ -10,10 +10,11 @@ import { CrystalInputInvalidError, InvalidParamsError } from "../errors.ts";
 import type { MemberPlan } from "../model/workflow.ts";
 import { CONVERGENCE } from "./convergence.ts";
 import { EOS } from "./eos.ts";
+import { PHONON } from "./phonon.ts";
 import type { WorkflowType } from "./workflow_type.ts";
 
 /** Every workflow type, in the order workflows.available lists them. */
-export const WORKFLOW_TYPES = [CONVERGENCE, EOS] as const;
+export const WORKFLOW_TYPES = [CONVERGENCE, EOS, PHONON] as const;
 
 /** The name of a workflow type. */
 export type WorkflowTypeName = typeof WORKFLOW_TYPES[number]["type"];
