@@ -15,7 +15,7 @@ import type {
 
 const ROUTINE_LINE = /^\s*(?:ERROR|WARNING)\s*\*+\s*(.*?)\s*\*+\s*(.*?)\s*$/;
 const FREQUENCY_ROW =
-  /^\s*(\d+)-\s*(\d+)\s+\S+\s+(-?\d+\.\d+)\s+-?\d+\.\d+\s*(?:\(\s*([^)]*?)\s*\))?\s*([AI])?\s*(?:\(\s*(-?\d+(?:\.\d*)?)\s*\))?\s*([AI])?\s*$/;
+  /^\s*(\d+)-\s*(\d+)\s+(\S+)\s+(-?\d+\.\d+)\s+-?\d+\.\d+\s*(?:\(\s*([^)]*?)\s*\))?\s*([AI])?\s*(?:\(\s*(-?\d+(?:\.\d*)?)\s*\))?\s*([AI])?\s*$/;
 const ATOM_ROW = /^\s*\d+\s+([TF])\s+(\d+)\s+([A-Za-z]{1,2})\s+(\S+)\s+(\S+)\s+(\S+)\s*$/;
 const SPACES = /\s+/g;
 const WARNING_CAP = 50;
@@ -120,7 +120,7 @@ export function createFrequencyTable(): FrequencyTable {
       }
       if (line.charCodeAt(at) === 40) return true; // the "(HARTREE**2) (CM**-1) ..." units line
       const m = FREQUENCY_ROW.exec(line);
-      const frequency = toNumber(m?.[3]);
+      const frequency = toNumber(m?.[4]);
       if (!m || frequency === null) {
         isOpen = false;
         return false;
@@ -129,12 +129,13 @@ export function createFrequencyTable(): FrequencyTable {
       const mode: FrequencyMode = {
         mode: first,
         degeneracy: last - first + 1,
+        eigv_hartree2: toNumber(m[3]),
         frequency_cm1: frequency,
-        ir_intensity_km_mol: toNumber(m[6]),
+        ir_intensity_km_mol: toNumber(m[7]),
       };
-      if (m[4]) mode.irrep = m[4];
-      if (m[5]) mode.ir_active = m[5] === "A";
-      if (m[7]) mode.raman_active = m[7] === "A";
+      if (m[5]) mode.irrep = m[5];
+      if (m[6]) mode.ir_active = m[6] === "A";
+      if (m[8]) mode.raman_active = m[8] === "A";
       modes.push(mode);
       return true;
     },

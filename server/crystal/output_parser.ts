@@ -85,10 +85,11 @@ export interface OptimizationSummary {
   final_geometry?: FinalGeometry;
 }
 
-/** One row of the harmonic (TO) frequency table: a mode, or a set of degenerate modes from `mode` on. */
+/** A row of the harmonic (TO) frequency table: a mode, or degenerate modes from `mode` on; EIGV in Hartree². */
 export interface FrequencyMode {
   mode: number;
   degeneracy: number;
+  eigv_hartree2: number | null;
   frequency_cm1: number;
   /** Integrated intensity of the whole degenerate set, as printed. */
   ir_intensity_km_mol: number | null;

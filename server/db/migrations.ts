@@ -252,6 +252,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 11,
+    description: "a workflow member may restart from an earlier member's files",
+    sql: `
+      -- The key of the member whose restart files (fort.9, fort.20, fort.34) this member's job
+      -- copies once that member has run: a FREQCALC on the geometry an OPT member wrote.
+      ALTER TABLE workflow_members ADD COLUMN restart_from TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

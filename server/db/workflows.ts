@@ -101,7 +101,7 @@ export function insertWorkflow(
   ) as unknown as WorkflowRow;
   const insert = c.prepare(
     `INSERT INTO workflow_members (workflow_pk, member_key, position, name, input,
-       depends_on_json, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+       depends_on_json, meta_json, restart_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   workflow.members.forEach((m, i) =>
     insert.run(
@@ -112,6 +112,7 @@ export function insertWorkflow(
       m.input,
       JSON.stringify(m.depends_on),
       JSON.stringify(m.meta),
+      m.restart_from ?? null,
     )
   );
   return row;

@@ -11,6 +11,7 @@
 import { heldDependents, jobsInStates } from "../db/jobs.ts";
 import { dependenciesOf, type JobRow, RUNNER_TYPES } from "../model/job.ts";
 import { isTerminal } from "../model/job_state.ts";
+import { prepareJobFiles } from "../jobs/prepare.ts";
 import type { JobChange, JobStore } from "../jobs/store.ts";
 import type { Engine } from "./engine.ts";
 
@@ -55,6 +56,17 @@ export async function releaseIfReady(engine: Engine, job: JobRow): Promise<JobRo
     submit_step: null,
     state_reason: "dependencies done",
   });
+  if (released.restart_from !== null) {
+    try {
+      // Its source has run now: its restart files are there to copy (a restart redoes this).
+      await prepareJobFiles(store, released);
+    } catch (error) {
+      const reason = `could not copy the restart files of job ${released.restart_from}: ${
+        (error as Error).message
+      }`;
+      return store.transition(job.pk, "failed", { reason, fields: { error_snippet: reason } });
+    }
+  }
   return await engine.runners.for(released).submit(released);
 }
 

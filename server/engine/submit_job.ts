@@ -63,6 +63,8 @@ async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
   }
   if (request.restart_from !== undefined) {
     const source = engine.store.get(request.restart_from);
+    // A source it waits for has not written its files yet: they are copied when it is released.
+    if (request.depends_on?.includes(source.pk) && source.state !== "completed") return;
     const present = [];
     for (const name of source.work_dir === null ? [] : RESTART_FILES) {
       if (await Deno.stat(`${source.work_dir}/${name}`).then((i) => i.isFile, () => false)) {

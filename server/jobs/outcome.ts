@@ -27,6 +27,9 @@ export const JOB_RESULTS = z.strictObject({
   frequencies: z.array(z.strictObject({
     mode: z.number().int(),
     degeneracy: z.number().int(),
+    eigv_hartree2: z.number().nullable().optional().describe(
+      "EIGV (Hartree²), below 0 for an imaginary mode; absent in results stored before it was read",
+    ),
     frequency_cm1: z.number(),
     ir_intensity_km_mol: z.number().nullable(),
     irrep: z.string().optional(),

@@ -9,9 +9,15 @@ import type { JobRow } from "../model/job.ts";
 import { prepareJobDir } from "./job_dir.ts";
 import type { JobStore } from "./store.ts";
 
-/** Writes `row`'s directory. @throws whatever the file system throws */
+/**
+ * Writes `row`'s directory. A job held for its dependencies gets its restart files when it is
+ * released (its source may be one of them, not run yet): this runs again then.
+ * @throws whatever the file system throws; InvalidStateError when the source left no restart file
+ */
 export async function prepareJobFiles(store: JobStore, row: JobRow): Promise<void> {
-  const source = row.restart_from === null ? null : store.get(row.restart_from);
+  const source = row.restart_from === null || row.submit_step === "held"
+    ? null
+    : store.get(row.restart_from);
   // A remote job's restart files stay on its cluster; the remote runner copies them there.
   const restartDir = source === null || source.remote_dir !== null || row.runner_type !== "local"
     ? null

@@ -42,6 +42,7 @@ export interface MemberRow {
   depends_on_json: string;
   meta_json: string;
   job_pk: number | null;
+  restart_from: string | null;
 }
 
 /** A member as a workflow type plans it. */
@@ -52,6 +53,12 @@ export interface MemberPlan {
   input: string;
   /** Keys of members that must complete first. */
   depends_on: string[];
+  /**
+   * The key of a member in depends_on whose restart files (fort.9, fort.20, fort.34) this one's
+   * job copies once that member has run (jobs.submit restart_from): an OPT's geometry for a
+   * deck that reads it with EXTERNAL.
+   */
+  restart_from?: string;
   /** What the analysis needs to know of the member: its scanned value, its volume scale. */
   meta: Record<string, unknown>;
 }

@@ -40,6 +40,11 @@ export interface SbatchSpec {
   properties?: { executable: string; parallel_executable: string } | null;
   /** true → mpirun/srun + Pcrystal (reads INPUT file), false → serial crystal < INPUT. */
   parallel: boolean;
+  /**
+   * The directory, on the same host, of the job this one restarts from: its restart files are
+   * copied when the run starts, so a job started after it by afterok gets what it wrote.
+   */
+  restart_dir?: string | null;
 }
 
 /**
@@ -161,8 +166,23 @@ function sbatchLines(spec: SbatchSpec): string[] {
 /** What a run script needs, with or without a batch scheduler. */
 export type RunSpec = Pick<
   SbatchSpec,
-  "work_dir" | "output_name" | "setup_commands" | "crystal" | "properties" | "parallel"
+  | "work_dir"
+  | "output_name"
+  | "setup_commands"
+  | "crystal"
+  | "properties"
+  | "parallel"
+  | "restart_dir"
 >;
+
+/** Restart files copied from `restart_dir` (job_dir.ts RESTART_FILES); fort.9 is the fort.20 guess. */
+function restartCopy(dir: string): string[] {
+  const from = word(checked("restart_dir", dir, PATH_RULE));
+  return [
+    `for f in fort.9 fort.20 fort.34; do if [ -f ${from}/"$f" ]; then cp -- ${from}/"$f" "$f"; fi; done`,
+    `if [ -f fort.9 ] && [ ! -f ${from}/fort.20 ]; then cp -- fort.9 fort.20; fi`,
+  ];
+}
 
 /**
  * The body of a run script: cd to the job directory, the setup commands, the run line writing
@@ -194,6 +214,7 @@ function runBody(
     // A run with no scheduler records its pid first: it leads its own session and process group.
     ...(counts.pidFile === undefined ? [] : [record(counts.pidFile, '"$$"')]),
     `export OMP_NUM_THREADS=${counts.threads}`,
+    ...(spec.restart_dir ? restartCopy(spec.restart_dir) : []),
     ...setup,
     crystal,
     "rc=$?",

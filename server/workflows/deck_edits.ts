@@ -24,7 +24,11 @@ export function asSinglePoint(deck: Deck, title: string): Deck {
   };
 }
 
-function replaceKeyword(keywords: readonly DeckKeyword[], entry: DeckKeyword): DeckKeyword[] {
+/** `keywords` with every `entry.keyword` replaced by `entry`, placed last. */
+export function replaceKeyword(
+  keywords: readonly DeckKeyword[],
+  entry: DeckKeyword,
+): DeckKeyword[] {
   const name = entry.keyword.toUpperCase();
   const kept = keywords.filter((k) => k.keyword.toUpperCase() !== name);
   return [...kept, entry];

@@ -10,10 +10,11 @@ import { CrystalInputInvalidError, InvalidParamsError } from "../errors.ts";
 import type { MemberPlan } from "../model/workflow.ts";
 import { CONVERGENCE } from "./convergence.ts";
 import { EOS } from "./eos.ts";
+import { PHONON } from "./phonon.ts";
 import type { WorkflowType } from "./workflow_type.ts";
 
 /** Every workflow type, in the order workflows.available lists them. */
-export const WORKFLOW_TYPES = [CONVERGENCE, EOS] as const;
+export const WORKFLOW_TYPES = [CONVERGENCE, EOS, PHONON] as const;
 
 /** The name of a workflow type. */
 export type WorkflowTypeName = typeof WORKFLOW_TYPES[number]["type"];
@@ -62,7 +63,20 @@ export function planWorkflow(
     );
   }
   const members = declared.plan(params, { deck: checked.deck, name: options.name });
+  const earlier = new Set<string>();
   for (const member of members) {
+    // The engine makes members in plan order: a member depends on earlier ones only, and takes
+    // restart files from one it waits for. Anything else is a bug in the type's plan.
+    const wrong = member.depends_on.find((key) => !earlier.has(key));
+    if (
+      wrong !== undefined ||
+      (member.restart_from !== undefined && !member.depends_on.includes(member.restart_from))
+    ) {
+      throw new Error(
+        `Member "${member.key}" depends on or restarts from a member not planned before it`,
+      );
+    }
+    earlier.add(member.key);
     const again = validateDeck(member.input);
     if (!again.ok) {
       // The edits keep a readable deck readable; this would be a bug in a deck edit.

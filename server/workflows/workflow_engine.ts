@@ -197,6 +197,9 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
           cluster_id: stored.cluster_id,
           resources: stored.resources,
           depends_on: dependsOn,
+          restart_from: member.restart_from === null
+            ? undefined
+            : jobOfKey.get(member.restart_from),
           client_token: token,
           workflow_id: workflowIdOf(pk),
         })).pk;

@@ -82,3 +82,27 @@ Deno.test("a held job is still held after a daemon SIGKILL, and runs once its de
   const b = await waitForJob(client, second.pk, ENDED);
   assert.deepEqual([a.state, b.state], ["completed", "completed"], String(b.state_reason));
 });
+
+Deno.test("restart_from a dependency that has not run yet copies its files when the job is released", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const first = await submit(client, "first", "First [slow]");
+  // Refused before: the first job's directory had no restart file yet.
+  const second = await client.request("jobs.submit", {
+    name: "second",
+    input: deck("Second"),
+    depends_on: [first.pk],
+    restart_from: first.pk,
+  }) as JobView;
+  assert.equal(second.state, "created");
+  const b = await waitForJob(client, second.pk, ENDED);
+  assert.equal(b.state, "completed", String(b.state_reason));
+  const guess = await client.request("jobs.get_output_file", {
+    pk: second.pk,
+    name: "fort.20",
+  }) as {
+    content: string;
+  };
+  assert.equal(guess.content, "fake wave function\n", "the first job's fort.9, as fort.20");
+});

@@ -579,7 +579,7 @@ Deno.test("the terminal UI's workflow creators prepare decks and create no job",
   );
   assert.equal(missing.code, "NOT_FOUND");
   for (
-    const name of ["create_band_structure_workflow", "create_phonon_workflow", "launch_aiida_geopt"]
+    const name of ["create_band_structure_workflow", "launch_aiida_geopt"]
   ) {
     assert.equal(failureOf(await ui.result(name, { config_json: "{}" }, 4)).code, "UNSUPPORTED");
   }
@@ -589,4 +589,24 @@ Deno.test("the terminal UI's workflow creators prepare decks and create no job",
     }, 5),
   );
   assert.equal(planeWave.code, "UNSUPPORTED");
+  const source = await ui.result("jobs.submit", { name: "mgo", input: deck }, 6) as { pk: number };
+  const phonon = dataOf(
+    await ui.result("create_phonon_workflow", {
+      config_json: JSON.stringify({
+        source_job_pk: source.pk,
+        supercell_dim: [2, 2, 2],
+        displacement_distance: 0.01,
+        dft_code: "crystal",
+      }),
+    }, 7),
+    "create_phonon_workflow",
+  ) as { workflow_json: string; inputs: { name: string; content: string }[] };
+  assert.deepEqual(phonon.inputs.map((i) => i.name), ["phonon FREQCALC"]);
+  assert.match(
+    phonon.inputs[0]!.content,
+    /\n8 0\.5 0\.5 0\.5\nSCELPHONO\n2 0 0\n0 2 0\n0 0 2\nFREQCALC\nINTENS\nDISPERSI\nENDFREQ\nEND\n/,
+  );
+  assert.equal(JSON.parse(phonon.workflow_json).type, "phonon");
+  const jobs = await ui.result("fetch_jobs", null, 8) as unknown[];
+  assert.equal(jobs.length, 1, "only the source job: preparing made none");
 });

@@ -61,9 +61,13 @@ export const checkWorkflowsAvailable = defineLegacy({
   }),
   errors: [],
   examples: [{
-    name: "convergence and EOS",
+    name: "the declared study types",
     params: {},
-    value: { available: true, workflow_types: ["convergence", "eos"], aiida_available: false },
+    value: {
+      available: true,
+      workflow_types: ["convergence", "eos", "phonon"],
+      aiida_available: false,
+    },
   }],
   async run(_params, call) {
     const { workflows } = await call(available, {});
@@ -206,6 +210,70 @@ export const createEosWorkflow = defineLegacy({
   },
 });
 
+const PHONON = z.object({
+  source_job_pk: z.number().int().positive(),
+  supercell_dim: z.tuple([
+    z.number().int().min(1).max(16),
+    z.number().int().min(1).max(16),
+    z.number().int().min(1).max(16),
+  ]).optional(),
+  displacement_distance: z.number().optional(),
+  dft_code: z.string().default("crystal"),
+  name_prefix: z.string().min(1).max(100).default("phonon"),
+  cluster_id: z.number().int().positive().nullable().optional(),
+});
+
+/** `create_phonon_workflow`: the FREQCALC deck of a job's structure. */
+export const createPhononWorkflow = defineLegacy({
+  name: "create_phonon_workflow",
+  summary: "The UI's phonon study: a ready FREQCALC deck, no job created",
+  description: "workflows.prepare for a phonon study of a job's deck: one FREQCALC deck at Γ " +
+    "(no optimisation first: the UI submits each deck on its own). A supercell_dim other than " +
+    "[1, 1, 1] adds a dispersion with the diagonal SCELPHONO supercell. displacement_distance " +
+    "(a finite-displacement setting) is not used: CRYSTAL's FREQCALC chooses its own step.",
+  backing: ["workflows.prepare"],
+  envelope: "api",
+  params: CONFIG_JSON,
+  value: PREPARED,
+  errors: ["invalid_input_file", "not_found"],
+  examples: [{
+    name: "the phonons of job 1, an MgO single point",
+    params: {
+      config_json:
+        '{"source_job_pk":1,"supercell_dim":[1,1,1],"displacement_distance":0.01,"dft_code":"crystal"}',
+    },
+    value: {
+      workflow_json: JSON.stringify({
+        type: "phonon",
+        name: "phonon",
+        config: { dft_code: "crystal", cluster_id: null },
+      }),
+      inputs: [{
+        name: "phonon FREQCALC",
+        content: "phonon: FREQCALC\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0.0 0.0 0.0\n" +
+          "8 0.5 0.5 0.5\nFREQCALC\nINTENS\nENDFREQ\nEND\nBASISSET\nPOB-TZVP\nSHRINK\n8 8\n" +
+          "TOLDEE\n10\nEND\n",
+      }],
+    },
+  }],
+  async run(params, call) {
+    const config = parsePayload(PHONON, "config_json", params.config_json);
+    if (config.dft_code !== "crystal") {
+      throw new LegacyRefusal("UNSUPPORTED", `This server runs CRYSTAL, not ${config.dft_code}`);
+    }
+    const [a, b, c] = config.supercell_dim ?? [1, 1, 1];
+    return await prepared(call, {
+      type: "phonon",
+      name: config.name_prefix,
+      base: { source_job_pk: config.source_job_pk },
+      params: a * b * c === 1
+        ? {}
+        : { dispersion: { supercell: [[a, 0, 0], [0, b, 0], [0, 0, c]] } },
+      cluster_id: config.cluster_id ?? null,
+    });
+  },
+});
+
 /** A study this daemon does not build yet: a clear UNSUPPORTED, in the launcher's shape. */
 function notYet(name: string, what: string) {
   return defineLegacy({
@@ -234,7 +302,5 @@ export const createBandStructureWorkflow = notYet(
   "create_band_structure_workflow",
   "band-structure workflow",
 );
-/** `create_phonon_workflow`. */
-export const createPhononWorkflow = notYet("create_phonon_workflow", "phonon workflow");
 /** `launch_aiida_geopt`. */
 export const launchAiidaGeopt = notYet("launch_aiida_geopt", "AiiDA geometry optimisation");

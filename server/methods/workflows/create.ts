@@ -5,9 +5,12 @@
  */
 import { CONVERGENCE } from "../../workflows/convergence.ts";
 import { EOS } from "../../workflows/eos.ts";
+import { PHONON } from "../../workflows/phonon.ts";
 import { createMethodFor } from "./_create.ts";
 
 /** `workflows.create_convergence`. */
 export const createConvergence = createMethodFor(CONVERGENCE);
 /** `workflows.create_eos`. */
 export const createEos = createMethodFor(EOS);
+/** `workflows.create_phonon`. */
+export const createPhonon = createMethodFor(PHONON);

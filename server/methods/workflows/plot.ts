@@ -12,7 +12,8 @@ export const plot = defineMethod({
   summary: "Plot a completed workflow's result as SVG",
   description: "EOS: the computed points, the Birch-Murnaghan curve and a V0 marker. " +
     "Convergence: E - E(densest) per atom against the value, with the threshold band and the " +
-    "converged value marked. The SVG is deterministic (fixed decimals, no random ids) and has " +
+    "converged value marked. Phonon: a stick spectrum, IR intensity (or degeneracy without " +
+    "INTENS) against frequency, imaginary modes in red at negative frequencies. The SVG is deterministic (fixed decimals, no random ids) and has " +
     "xmlns and viewBox set. A workflow without a result is invalid_state.",
   params: z.strictObject({
     id: WORKFLOW_ID_PARAM,

@@ -17,15 +17,20 @@ const FETCH_MAX_BYTES = 64 * 1024 * 1024;
 /** Never fetched: binary restart data that only matters on the cluster. */
 const KEEP_REMOTE = new Set(["fort.9", "fort.20", "fort.98"]);
 
-/** Copies restart files inside one host; fort.9 becomes the fort.20 guess. Fixed text. */
-const COPY_RESTART = 'src="$1"; dst="$2"; shift 2; ' +
-  'for f in "$@"; do if [ -f "$src/$f" ]; then cp -- "$src/$f" "$dst/$f"; fi; done; ' +
-  '[ -f "$dst/fort.9" ] && [ ! -f "$src/fort.20" ] && cp -- "$dst/fort.9" "$dst/fort.20"; true';
+/**
+ * The remote directory of the job `row` restarts from, when that job runs on the same cluster:
+ * the run script copies its restart files when it starts (after it, by afterok), not the upload.
+ */
+export function sameClusterRestartDir(row: JobRow, source: JobRow | null): string | null {
+  return source !== null && source.cluster_id === row.cluster_id && source.remote_dir !== null
+    ? source.remote_dir
+    : null;
+}
 
 /**
  * Makes the job's remote directory and puts its inputs, restart files and run script there.
- * Restart files come from the earlier job's remote directory when it ran on the same cluster,
- * else from the local copy.
+ * Restart files of a job on the same cluster are the run script's to copy
+ * (`sameClusterRestartDir`); others come from the local copy.
  */
 export async function uploadJob(
   transport: Transport,
@@ -46,18 +51,7 @@ export async function uploadJob(
       join(dir, PROPERTIES_INPUT_FILE),
     );
   }
-  const { source } = job;
-  if (source !== null && source.cluster_id === row.cluster_id && source.remote_dir !== null) {
-    await transport.exec([
-      "sh",
-      "-c",
-      COPY_RESTART,
-      "sh",
-      source.remote_dir,
-      dir,
-      ...RESTART_FILES,
-    ]);
-  } else if (row.restart_from !== null) {
+  if (row.restart_from !== null && sameClusterRestartDir(row, job.source) === null) {
     for (const name of RESTART_FILES) {
       const local = join(row.work_dir!, name);
       if (await Deno.stat(local).then(() => true, () => false)) {

@@ -48,6 +48,15 @@ export interface Launched {
   reason: string;
 }
 
+/** What a job's run script depends on beside the job and its cluster. */
+export interface ScriptOptions {
+  cluster: Cluster;
+  /** Scheduler ids it must wait for. */
+  after: string[];
+  /** Where on the host the job it restarts from ran, when it ran there: copied at start. */
+  restart_dir?: string | null;
+}
+
 /** Starts, observes and stops runs on one kind of host. */
 export interface Scheduler {
   readonly type: "slurm" | "ssh";
@@ -58,7 +67,7 @@ export interface Scheduler {
   /** The id that says a job was started (its SLURM id, its process group), or null. */
   idOf(job: JobRow): string | null;
   /** The run script for a job; `after` are scheduler ids it must wait for. */
-  script(job: JobRow, options: { cluster: Cluster; after: string[] }): string;
+  script(job: JobRow, options: ScriptOptions): string;
   /**
    * Starts the uploaded job. Throws SlurmRejectedError when the host refuses it (the job then
    * fails) and SshFailedError or TimeoutError when it cannot tell whether it started (the job
@@ -78,9 +87,15 @@ export interface Scheduler {
  * programs (the cluster's, or CRYSTAL's usual names), the setup lines, and whether it is an MPI
  * run.
  */
-export function runSpecOf(job: JobRow, cluster: Cluster, ranks: number): RunSpec {
+export function runSpecOf(
+  job: JobRow,
+  options: Pick<ScriptOptions, "cluster" | "restart_dir">,
+  ranks: number,
+): RunSpec {
+  const { cluster } = options;
   const crystal = cluster.crystal;
   return {
+    restart_dir: options.restart_dir ?? null,
     work_dir: job.remote_dir!,
     output_name: outputNameOf(job),
     setup_commands: cluster.setup_commands,

@@ -14,7 +14,7 @@ import type { Logger } from "../../log.ts";
 import { dependenciesOf, type JobRow } from "../../model/job.ts";
 import { ACTIVE_STATES, isTerminal } from "../../model/job_state.ts";
 import type { JobStore } from "../../jobs/store.ts";
-import { uploadJob } from "./files.ts";
+import { sameClusterRestartDir, uploadJob } from "./files.ts";
 import type { Scheduler, Transport } from "./scheduler.ts";
 
 /** What submission needs. */
@@ -62,13 +62,18 @@ export async function upload(
     .map((dep) => scheduler.idOf(dep))
     .filter((id) => id !== null);
   try {
+    const source = row.restart_from === null ? null : store.get(row.restart_from);
     await uploadJob(options.transport, {
       row,
       script: {
         name: scheduler.scriptFile,
-        text: scheduler.script(row, { cluster: options.cluster, after }),
+        text: scheduler.script(row, {
+          cluster: options.cluster,
+          after,
+          restart_dir: sameClusterRestartDir(row, source),
+        }),
       },
-      source: row.restart_from === null ? null : store.get(row.restart_from),
+      source,
     });
   } catch (error) {
     // Nothing was started: the job fails now, with the reason, rather than starting later

@@ -5,7 +5,6 @@
  * @module
  */
 import { join } from "node:path";
-import type { Cluster } from "../../clusters/cluster.ts";
 import { type JobRow, resourcesOf } from "../../model/job.ts";
 import { renderSbatchScript } from "../../slurm/script.ts";
 import {
@@ -24,6 +23,7 @@ import {
   type Observation,
   runSpecOf,
   type Scheduler,
+  type ScriptOptions,
   type Transport,
 } from "../remote/scheduler.ts";
 
@@ -77,7 +77,7 @@ export const SLURM_SCHEDULER: Scheduler = {
 
   idOf: (job) => job.slurm_job_id,
 
-  script(job: JobRow, options: { cluster: Cluster; after: string[] }): string {
+  script(job: JobRow, options: ScriptOptions): string {
     const { cluster } = options;
     const resources = {
       ...cluster.default_resources,
@@ -85,7 +85,7 @@ export const SLURM_SCHEDULER: Scheduler = {
     };
     const ranks = resources.mpi_ranks ?? resources.ntasks ?? 1;
     return renderSbatchScript({
-      ...runSpecOf(job, cluster, ranks),
+      ...runSpecOf(job, options, ranks),
       job_name: slurmTag(job.uuid),
       comment: slurmTag(job.uuid),
       ...(cluster.partition ? { partition: cluster.partition } : {}),

@@ -8,12 +8,17 @@
  *
  * @module
  */
-import type { Cluster } from "../../clusters/cluster.ts";
 import { AppError, SlurmRejectedError } from "../../errors.ts";
 import { type JobRow, resourcesOf } from "../../model/job.ts";
 import { firstLine } from "../../slurm/commands.ts";
 import { renderDirectScript } from "../../slurm/script.ts";
-import { type Launched, type Observation, runSpecOf, type Scheduler } from "../remote/scheduler.ts";
+import {
+  type Launched,
+  type Observation,
+  runSpecOf,
+  type Scheduler,
+  type ScriptOptions,
+} from "../remote/scheduler.ts";
 import { runTag } from "../local/local_runner.ts";
 
 /** The run script's name in the remote job directory. */
@@ -97,12 +102,12 @@ export const DIRECT_SCHEDULER: Scheduler = {
 
   idOf: (job) => job.remote_pid === null ? null : String(job.remote_pid),
 
-  script(job: JobRow, options: { cluster: Cluster }): string {
+  script(job: JobRow, options: ScriptOptions): string {
     const { cluster } = options;
     const resources = { ...cluster.default_resources, ...resourcesOf(job) } as DirectResources;
     const ranks = resources.mpi_ranks ?? resources.ntasks ?? 1;
     return renderDirectScript({
-      ...runSpecOf(job, cluster, ranks),
+      ...runSpecOf(job, options, ranks),
       ranks,
       threads: resources.omp_threads ?? resources.cpus_per_task ?? 1,
       pid_file: PID_FILE,

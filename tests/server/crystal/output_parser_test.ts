@@ -201,6 +201,7 @@ const SYNTHETIC: { name: string; lines: string[]; expected: Partial<CrystalOutpu
         {
           mode: 1,
           degeneracy: 3,
+          eigv_hartree2: -0.2379e-21,
           frequency_cm1: 0,
           ir_intensity_km_mol: null,
           irrep: "F1u",
@@ -210,6 +211,7 @@ const SYNTHETIC: { name: string; lines: string[]; expected: Partial<CrystalOutpu
         {
           mode: 4,
           degeneracy: 3,
+          eigv_hartree2: 0.1080e-5,
           frequency_cm1: -228.1056,
           ir_intensity_km_mol: null,
           irrep: "F2g",
@@ -730,6 +732,7 @@ fixtureTest("parseCrystalOutput() reads the whole frequency table of spec_dryIce
     {
       mode: 1,
       degeneracy: 3,
+      eigv_hartree2: -0.4271e-20,
       frequency_cm1: 0,
       ir_intensity_km_mol: 0,
       irrep: "Fu",
@@ -739,6 +742,7 @@ fixtureTest("parseCrystalOutput() reads the whole frequency table of spec_dryIce
     {
       mode: 4,
       degeneracy: 3,
+      eigv_hartree2: 0.1156e-6,
       frequency_cm1: 74.6367,
       ir_intensity_km_mol: 2.07,
       irrep: "Fu",
@@ -749,6 +753,7 @@ fixtureTest("parseCrystalOutput() reads the whole frequency table of spec_dryIce
   assert.deepEqual(frequencies.at(-1), {
     mode: 34,
     degeneracy: 3,
+    eigv_hartree2: 0.1188e-3,
     frequency_cm1: 2392.5167,
     ir_intensity_km_mol: 3840.7,
     irrep: "Fu",

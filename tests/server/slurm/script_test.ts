@@ -46,6 +46,7 @@ const GOLDEN: { file: string; spec: SbatchSpec }[] = [
       partition: "debug",
       time: "02:00:00",
       dependency_after_ok: ["4711", "4712"],
+      restart_dir: "/scratch/alice/crystalmath/jobs/opt-uuid",
       crystal: { ...SERIAL.crystal, mpirun: "srun" },
       parallel: true,
     },
@@ -95,6 +96,11 @@ const REJECTED: { field: string; values: readonly string[]; spec: (v: string) =>
     field: "dependency_after_ok[1]",
     values: [...HOSTILE, "12:13"],
     spec: (v) => ({ ...SERIAL, dependency_after_ok: ["12", v] }),
+  },
+  {
+    field: "restart_dir",
+    values: ["/scratch/a b", "/scratch/$(reboot)", "relative", "/x;y", "/x\ny"],
+    spec: (v) => ({ ...SERIAL, restart_dir: v }),
   },
   {
     field: "setup_commands[1]",
@@ -264,5 +270,30 @@ Deno.test("renderSbatchScript() script runs an executable with a hostile name wi
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(bin, { recursive: true });
+  }
+});
+
+Deno.test("renderSbatchScript() copies the restart files of restart_dir when the run starts, not before", async () => {
+  const crystal = new URL("crystal", FAKE_CRYSTAL).pathname;
+  const source = await Deno.makeTempDir({ prefix: "crystalmath-opt-" });
+  // Rendered while the source has not run: its files appear later, before the run (afterok).
+  const { dir, code, files } = await runScript((d) => {
+    const spec = { ...withFake(d, crystal), restart_dir: source, properties: null };
+    Deno.writeTextFileSync(join(source, "fort.34"), "3 5 6\n");
+    Deno.writeTextFileSync(join(source, "fort.9"), "wave function\n");
+    return spec;
+  }, "MGO TEST\nEND\n");
+  try {
+    assert.equal(code, 0);
+    assert.equal(await Deno.readTextFile(join(dir, "fort.34")), "3 5 6\n");
+    assert.equal(
+      await Deno.readTextFile(join(dir, "fort.20")),
+      "wave function\n",
+      "fort.9 seeds fort.20",
+    );
+    assert.ok(files.has("fort.9"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(source, { recursive: true });
   }
 });
