@@ -253,7 +253,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 11,
+    version: 9,
     description: "a workflow member may restart from an earlier member's files",
     sql: `
       -- The key of the member whose restart files (fort.9, fort.20, fort.34) this member's job
