@@ -138,6 +138,7 @@ export class Daemon implements AsyncDisposable {
         ssh: engine.ssh,
         templates,
         workflows: this.#services.workflows,
+        aiida: this.#services.aiida,
         daemon: {
           status: () => this.status(),
           requestShutdown: (reason) => {
