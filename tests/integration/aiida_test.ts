@@ -85,7 +85,9 @@ clusterTest(
   async (cluster) => {
     await using box = await makeSandbox();
     await cluster.writeSshFiles(box.env.HOME, { trust: true });
-    await using _daemon = await startDaemon(box, [], { env: { CRYSTALMATH_SLURM_POLL_S: "0.5" } });
+    const env = { env: { CRYSTALMATH_SLURM_POLL_S: "0.5" } };
+    // Both are disposed mid-test (the daemon SIGKILLed); disposing again at the end is harmless.
+    await using first = await startDaemon(box, [], env);
     await using client = new SocketClient(box.socket);
     const id = await addCluster(client, cluster);
     const launch = (extra: Record<string, unknown> = {}) =>
@@ -215,5 +217,29 @@ clusterTest(
       total: number;
     };
     assert.equal(aiidaOnly.total, 5);
+
+    // SIGKILLed while a process runs: the next daemon follows it on, and nothing is submitted twice.
+    await Deno.writeTextFile(
+      join(cluster.remoteRoot, "it's aiida", "fake_verdi.conf"),
+      "STEPS=3\n",
+    );
+    const survivor = await launch({ name: "mgo restart" }) as View;
+    await client[Symbol.asyncDispose]();
+    await first[Symbol.asyncDispose]();
+    await using _second = await startDaemon(box, [], env);
+    await using again = new SocketClient(box.socket);
+    const resumed = await settled(again, survivor.id, ["completed", "failed", "cancelled"]);
+    assert.equal(resumed.state, "completed");
+    assert.equal(resumed.aiida?.process_pk, survivor.aiida?.process_pk);
+    const runs = (await Deno.readTextFile(join(cluster.remoteRoot, "it's aiida", "calls.log")))
+      .split("--\n").filter((call) => call.includes(`${survivor.aiida!.remote_dir}/inputs.json`));
+    assert.equal(runs.length, 1, "one verdi run for the launch");
+
+    // The key is cleared with null.
+    await again.request("clusters.update", { id, aiida: null });
+    const { clusters } = await again.request("clusters.list", {}) as {
+      clusters: { aiida: unknown }[];
+    };
+    assert.deepEqual(clusters.map((c) => c.aiida), [null]);
   },
 );
