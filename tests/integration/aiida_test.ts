@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { SocketClient } from "../../client/socket_client.ts";
 import { ServerError } from "../../client/errors.ts";
 import { clusterTest, type TestCluster } from "../_cluster.ts";
-import { waitFor } from "../_jobs.ts";
+import { FAKE_CRYSTAL_DIR, waitFor } from "../_jobs.ts";
 import { makeSandbox, startDaemon } from "../_harness.ts";
 
 const STAND_IN = new URL("../fixtures/fake_verdi/verdi", import.meta.url).pathname;
@@ -85,7 +85,12 @@ clusterTest(
   async (cluster) => {
     await using box = await makeSandbox();
     await cluster.writeSshFiles(box.env.HOME, { trust: true });
-    const env = { env: { CRYSTALMATH_SLURM_POLL_S: "0.5" } };
+    const env = {
+      env: {
+        CRYSTALMATH_SLURM_POLL_S: "0.5",
+        CRYSTALMATH_CRYSTAL_EXECUTABLE: join(FAKE_CRYSTAL_DIR, "crystal"),
+      },
+    };
     // Both are disposed mid-test (the daemon SIGKILLed); disposing again at the end is harmless.
     await using first = await startDaemon(box, [], env);
     await using client = new SocketClient(box.socket);
@@ -164,6 +169,7 @@ clusterTest(
       ["finished", 0],
     );
     assert.equal(completed.result?.process_pk, 101);
+    await assert.rejects(client.request("workflows.plot", { id: launched.id }), /ran in AiiDA/);
     assert.deepEqual(completed.aiida?.outputs.map((o) => o.label), [
       "output_parameters",
       "output_structure",
@@ -217,6 +223,27 @@ clusterTest(
       total: number;
     };
     assert.equal(aiidaOnly.total, 5);
+
+    // The UI's launcher: a job's deck, its force threshold and step limit.
+    const job = await client.request("jobs.submit", { name: "mgo", input: MGO }) as { pk: number };
+    const geopt = await client.request("launch_aiida_geopt", {
+      config_json: JSON.stringify({
+        structure_pk: job.pk,
+        code_label: "crystal@aiida-host",
+        force_threshold: 0.0003,
+        max_iterations: 40,
+      }),
+    }) as { ok: boolean; data: { workflow_json: string; inputs: unknown[] } };
+    assert.equal(geopt.ok, true, JSON.stringify(geopt));
+    const made = JSON.parse(geopt.data.workflow_json) as { config: Record<string, unknown> };
+    assert.deepEqual(geopt.data.inputs, []);
+    assert.equal(made.config.cluster_id, id);
+    const view = await client.request("workflows.get", { id: made.config.workflow_id }) as View;
+    assert.equal(made.config.aiida_pk, view.aiida?.process_pk);
+    const sent = JSON.parse(await Deno.readTextFile(join(view.aiida!.remote_dir, "inputs.json")));
+    assert.deepEqual(sent.parameters.geometry, {
+      optimise: { type: "FULLOPTG", convergence: { TOLDEG: 0.0003, MAXCYCLE: 40 } },
+    });
 
     // SIGKILLed while a process runs: the next daemon follows it on, and nothing is submitted twice.
     await Deno.writeTextFile(
