@@ -36,6 +36,7 @@ const BY_KIND: Record<string, ExitName> = {
   ssh_failed: "remote",
   slurm_rejected: "remote",
   provider_failed: "remote",
+  unsupported: "remote",
   cancelled: "interrupted",
   aborted: "interrupted",
 };

@@ -31,6 +31,11 @@ export const ERROR_KINDS = {
     code: -32011,
     description: "A template could not be parsed or rendered, or went past its limits",
   },
+  unsupported: {
+    code: -32012,
+    description:
+      "The host lacks what this needs (AiiDA on a cluster); the message says what to install",
+  },
 } as const;
 
 /** The name of an error kind. */

@@ -143,6 +143,7 @@ export class Daemon implements AsyncDisposable {
       ssh: engine.ssh,
       templates,
       workflows: this.#services.workflows,
+      aiida: this.#services.aiida,
       daemon,
     };
     this.#dispatcher = createDispatcher<MethodContext>({

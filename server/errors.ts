@@ -65,5 +65,7 @@ export const TimeoutError = kindClass("timeout", "TimeoutError");
 export const ProviderFailedError = kindClass("provider_failed", "ProviderFailedError");
 /** A template could not be parsed or rendered, or went past its limits. */
 export const TemplateError = kindClass("template_error", "TemplateError");
+/** The host lacks the software this needs (AiiDA on a cluster); the message says what to install. */
+export const UnsupportedError = kindClass("unsupported", "UnsupportedError");
 /** The database failed. */
 export const DatabaseError = kindClass("database", "DatabaseError");

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { AiidaService } from "./aiida/service.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { Database } from "./db/open.ts";
@@ -28,6 +29,8 @@ export interface Services extends AsyncDisposable {
   /** The template render worker, started on first use. */
   templates: TemplateRenderer;
   workflows: WorkflowEngine;
+  /** Workflows run in a cluster's own AiiDA. */
+  aiida: AiidaService;
 }
 
 /**
@@ -55,15 +58,20 @@ export async function buildServices(
   const templates = stack.use(new TemplateRenderer());
   const holder = stack.use(new DependencyHolder(engine));
   const workflows = stack.use(new WorkflowEngine(engine));
+  const aiida = stack.use(
+    new AiidaService(engine, workflows, { pollIntervalMs: config.slurm.pollIntervalMs }),
+  );
   await runners.start();
   await holder.start();
   await workflows.start();
+  aiida.start();
   const owned = stack.move();
   return {
     db,
     engine,
     templates,
     workflows,
+    aiida,
     [Symbol.asyncDispose]: () => owned.disposeAsync(),
   };
 }

@@ -22,7 +22,7 @@ const EXIT_MEANINGS: Record<ExitName, string> = {
   unreachable: "The daemon is unreachable, or a call timed out",
   not_found: "The named object does not exist",
   conflict: "Conflict or invalid state, including a daemon already on the socket",
-  remote: "SSH or SLURM failed",
+  remote: "A remote service failed or cannot do it: SSH, SLURM, a materials provider, AiiDA",
   interrupted: "Interrupted (Ctrl-C) or cancelled; also a daemon stopped by a second signal",
 };
 

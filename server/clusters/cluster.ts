@@ -72,6 +72,20 @@ export const CLUSTER_FIELDS = {
     50,
   ).default([])
     .describe("Shell lines run before CRYSTAL, e.g. module load CRYSTAL/23"),
+  aiida: z.strictObject({
+    profile: z.string().regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+      "expected an AiiDA profile name (letters, digits, '.', '_', '-')",
+    ).describe("The AiiDA profile to run in (verdi -p <profile>)"),
+    code_label: z.string().regex(
+      /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}(?:@[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$/,
+      "expected an AiiDA code label such as crystal@hpc1",
+    ).describe("The CRYSTAL code in that profile, e.g. crystal@hpc1 (verdi code list)"),
+    verdi: z.string().regex(/^\/[^\n\r\0]{0,1023}$/, "expected an absolute path on the cluster")
+      .optional().describe("verdi's absolute path on the cluster (default: verdi on PATH)"),
+  }).optional().describe(
+    "Drive this host's own AiiDA (aiida-core >= 2 with aiida-crystal-dft): workflows.launch_aiida",
+  ),
   default_resources: z.strictObject({
     nodes: z.number().int().min(1).max(100_000).optional(),
     ntasks: z.number().int().min(1).max(1_000_000).optional(),
@@ -97,6 +111,7 @@ export const CLEARABLE_FIELDS = [
   "account",
   "cry23_root",
   "vasp_root",
+  "aiida",
 ] as const;
 
 /**
@@ -117,6 +132,7 @@ export const CLUSTER_UPDATE_FIELDS = Object.fromEntries(
   account: z.ZodOptional<z.ZodNullable<z.ZodString>>;
   cry23_root: z.ZodOptional<z.ZodNullable<z.ZodString>>;
   vasp_root: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+  aiida: z.ZodOptional<z.ZodNullable<ReturnType<typeof CLUSTER_FIELDS.aiida.unwrap>>>;
 };
 
 /** A stored cluster, as methods return it. */
@@ -128,6 +144,7 @@ export const CLUSTER = z.strictObject({
   account: CLUSTER_FIELDS.account.unwrap().nullable(),
   cry23_root: CLUSTER_FIELDS.cry23_root.unwrap().nullable(),
   vasp_root: CLUSTER_FIELDS.vasp_root.unwrap().nullable(),
+  aiida: CLUSTER_FIELDS.aiida.unwrap().nullable(),
   created_at: z.string().describe("ISO-8601"),
   updated_at: z.string().describe("ISO-8601"),
 });
@@ -163,6 +180,7 @@ export function clusterOf(row: ClusterRow): Cluster {
     crystal: settings.crystal ?? {},
     cry23_root: settings.cry23_root ?? null,
     vasp_root: settings.vasp_root ?? null,
+    aiida: settings.aiida ?? null,
     setup_commands: settings.setup_commands ?? [],
     default_resources: settings.default_resources ?? {},
     created_at: row.created_at,
@@ -200,6 +218,7 @@ export const EXAMPLE_CLUSTER: Cluster = {
   crystal: { parallel_executable: "Pcrystal", mpirun: "srun" },
   cry23_root: null,
   vasp_root: null,
+  aiida: null,
   setup_commands: ["module load CRYSTAL/23"],
   default_resources: { nodes: 1, ntasks: 32, time: "24:00:00", mem: "64G" },
   created_at: "2026-01-01T12:00:00.000Z",

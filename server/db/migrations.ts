@@ -261,6 +261,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE workflow_members ADD COLUMN restart_from TEXT;
     `,
   },
+  {
+    version: 10,
+    description: "AiiDA processes launched by workflows.launch_aiida, one per workflow",
+    sql: `
+      -- A workflow of type "aiida" runs in a user's own AiiDA on a cluster: its row in workflows
+      -- holds the state as ours, this one what AiiDA said. process_pk stays null until verdi run
+      -- has printed it (the launcher also leaves it in <remote_dir>/submitted.json). cluster_id
+      -- has no foreign key: deleting the cluster leaves the record, which then cannot be tracked.
+      CREATE TABLE aiida_processes (
+        workflow_pk INTEGER PRIMARY KEY REFERENCES workflows (pk) ON DELETE CASCADE,
+        cluster_id INTEGER NOT NULL,
+        profile TEXT NOT NULL,
+        remote_dir TEXT NOT NULL,
+        process_pk INTEGER,
+        process_uuid TEXT,
+        process_label TEXT,
+        process_state TEXT,
+        exit_status INTEGER,
+        exit_message TEXT,
+        outputs_json TEXT NOT NULL DEFAULT '[]',
+        checked_at TEXT,
+        check_error TEXT
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { AiidaService } from "../aiida/service.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { DatabaseFileKind } from "../db/inspect.ts";
@@ -60,4 +61,6 @@ export interface MethodContext extends RequestContext {
   templates: TemplateRenderer;
   /** Studies as durable job graphs. */
   workflows: WorkflowEngine;
+  /** Workflows run in a cluster's own AiiDA. */
+  aiida: AiidaService;
 }

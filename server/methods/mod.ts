@@ -42,6 +42,7 @@ import { available as workflowsAvailable } from "./workflows/available.ts";
 import { cancel as workflowsCancel } from "./workflows/cancel.ts";
 import { createConvergence, createEos, createPhonon } from "./workflows/create.ts";
 import { get as workflowsGet } from "./workflows/get.ts";
+import { launchAiida } from "./workflows/launch_aiida.ts";
 import { list as workflowsList } from "./workflows/list.ts";
 import { plot as workflowsPlot } from "./workflows/plot.ts";
 import { prepare as workflowsPrepare } from "./workflows/prepare.ts";
@@ -83,6 +84,7 @@ export const METHODS = [
   createEos,
   createPhonon,
   workflowsPrepare,
+  launchAiida,
   workflowsList,
   workflowsGet,
   workflowsCancel,

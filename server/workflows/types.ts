@@ -19,6 +19,11 @@ export const WORKFLOW_TYPES = [CONVERGENCE, EOS, PHONON] as const;
 /** The name of a workflow type. */
 export type WorkflowTypeName = typeof WORKFLOW_TYPES[number]["type"];
 
+/** Whether `type` is declared here (workflows of other types, AiiDA's, run elsewhere). */
+export function isDeclaredType(type: string): boolean {
+  return WORKFLOW_TYPES.some((t) => t.type === type);
+}
+
 /** The declaration of `type`. @throws {InvalidParamsError} for an unknown type */
 export function workflowTypeOf(type: string): WorkflowType {
   const found = WORKFLOW_TYPES.find((t) => t.type === type);

@@ -156,6 +156,40 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
     });
   }
 
+  /**
+   * Records a workflow that runs elsewhere (an AiiDA process): it has no members and the engine
+   * never advances it; `also` writes its own rows in the same transaction.
+   */
+  recordExternal(
+    request: { type: string; name: string; params: Record<string, unknown>; warnings: string[] },
+    also: (c: Engine["store"]["db"], row: WorkflowRow) => void,
+  ): Promise<WorkflowRow> {
+    return this.#write((c, at) => {
+      const { warnings, ...rest } = request;
+      const inserted = insertWorkflow(c, { ...rest, members: [] }, at);
+      const row = updateWorkflow(c, inserted.pk, {
+        state: "created",
+        warnings_json: JSON.stringify(warnings),
+      }, at);
+      also(c, row);
+      return { row, from: null, reason: "created" };
+    });
+  }
+
+  /**
+   * Moves a workflow that runs elsewhere on, announced like any other change, with `also` written
+   * in the same transaction. One that has ended stays as it is (a cancel won the race).
+   */
+  async settleExternal(
+    pk: number,
+    update: WorkflowUpdate,
+    reason: string,
+    also?: (c: Engine["store"]["db"]) => void,
+  ): Promise<WorkflowRow> {
+    await this.#setState(pk, update, reason, also);
+    return getWorkflow(this.#engine.store.db, pk);
+  }
+
   #advanceLater(pk: number): void {
     if (this.#pending.has(pk)) return;
     this.#pending.add(pk);
@@ -176,6 +210,10 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
     const { store } = this.#engine;
     const row = findWorkflow(store.db, pk);
     if (row === undefined || isWorkflowEnded(row.state)) return;
+    // A type declared nowhere runs elsewhere (AiiDA): its own tracker moves it on. The types
+    // load here, with the first workflow, not at start-up.
+    const { isDeclaredType } = await import("./types.ts");
+    if (!isDeclaredType(row.type)) return;
     const stored = JSON.parse(row.params_json) as StoredParams;
     const members = membersOf(store.db, pk);
     const jobOfKey = new Map<string, number>();
@@ -266,10 +304,16 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
   }
 
   /** Moves a workflow on, unless it has ended already (a cancel won the race). */
-  async #setState(pk: number, update: WorkflowUpdate, reason: string): Promise<void> {
+  async #setState(
+    pk: number,
+    update: WorkflowUpdate,
+    reason: string,
+    also?: (c: Engine["store"]["db"]) => void,
+  ): Promise<void> {
     await this.#write((c, at) => {
       const before = getWorkflow(c, pk);
       if (isWorkflowEnded(before.state)) return { row: before, from: undefined, reason };
+      also?.(c);
       const ended = isWorkflowEnded(update.state) ? { finished_at: at } : {};
       return {
         row: updateWorkflow(c, pk, { ...update, ...ended }, at),

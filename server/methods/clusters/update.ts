@@ -21,8 +21,8 @@ export const update = defineMethod({
   name: "clusters.update",
   summary: "Change some fields of a cluster",
   description:
-    "Fields not given keep their value; key_file, partition and account can be cleared " +
-    "with null. The merged settings are validated as a whole, and the pooled SSH connection is " +
+    "Fields not given keep their value; key_file, partition, account, cry23_root, vasp_root " +
+    "and aiida can be cleared with null. The merged settings are validated as a whole, and the pooled SSH connection is " +
     "dropped so the next call uses the new settings.",
   params: z.strictObject({
     id: z.number().int().positive().describe("Cluster id"),

@@ -38,8 +38,8 @@ import {
   createConvergenceStudy,
   createEosWorkflow,
   createPhononWorkflow,
-  launchAiidaGeopt,
 } from "./workflows.ts";
+import { launchAiidaGeopt } from "./aiida.ts";
 
 export { UI_DEADLINE_MS } from "./define_legacy.ts";
 

@@ -50,7 +50,8 @@ async function prepared(
 export const checkWorkflowsAvailable = defineLegacy({
   name: "check_workflows_available",
   summary: "The UI's workflow launcher check: which studies the daemon prepares",
-  description: "workflows.available: the types the daemon has; AiiDA is never available here.",
+  description: "workflows.available: the types the daemon has; aiida_available is true once " +
+    "a cluster's AiiDA has been probed usable (the first call starts the probe).",
   backing: ["workflows.available"],
   envelope: "api",
   params: z.strictObject({}),
@@ -70,9 +71,10 @@ export const checkWorkflowsAvailable = defineLegacy({
     },
   }],
   async run(_params, call) {
-    const { workflows } = await call(available, {});
+    const { workflows, aiida } = await call(available, {});
     const types = workflows.map((w) => w.type);
-    return { available: types.length > 0, workflow_types: types, aiida_available: false };
+    const usable = aiida.some((c) => c.state === "usable");
+    return { available: types.length > 0, workflow_types: types, aiida_available: usable };
   },
 });
 
@@ -302,5 +304,3 @@ export const createBandStructureWorkflow = notYet(
   "create_band_structure_workflow",
   "band-structure workflow",
 );
-/** `launch_aiida_geopt`. */
-export const launchAiidaGeopt = notYet("launch_aiida_geopt", "AiiDA geometry optimisation");

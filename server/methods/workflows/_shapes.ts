@@ -17,6 +17,7 @@ import {
   type WorkflowRow,
 } from "../../model/workflow.ts";
 import { submit } from "../jobs/submit.ts";
+import { AIIDA_VIEW, aiidaViewOf } from "./_aiida.ts";
 
 const SUBMIT = submit.params.shape;
 
@@ -75,6 +76,9 @@ export const WORKFLOW_VIEW = z.strictObject({
   created_at: z.string().describe("ISO 8601"),
   updated_at: z.string().describe("ISO 8601"),
   finished_at: z.string().nullable().describe("ISO 8601, once ended"),
+  aiida: AIIDA_VIEW.optional().describe(
+    "Only for a workflow run in AiiDA (type aiida, workflows.launch_aiida): its process",
+  ),
 });
 
 /** The view of a stored workflow. */
@@ -102,6 +106,7 @@ export function workflowViewOf(db: Database, row: WorkflowRow): z.output<typeof 
     created_at: row.created_at,
     updated_at: row.updated_at,
     finished_at: row.finished_at,
+    ...aiidaViewOf(db, row.pk),
   };
 }
 

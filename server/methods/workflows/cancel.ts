@@ -9,7 +9,8 @@ export const cancel = defineMethod({
   name: "workflows.cancel",
   summary: "Cancel a workflow and its member jobs that have not ended",
   description: "Moves the workflow to cancelled, then cancels each member job that has not " +
-    "ended (held, queued or running). A workflow that has ended is invalid_state.",
+    "ended (held, queued or running); an AiiDA workflow's process is killed first (verdi " +
+    "process kill). A workflow that has ended is invalid_state.",
   params: z.strictObject({ id: WORKFLOW_ID_PARAM }),
   result: WORKFLOW_VIEW,
   errors: ["not_found", "invalid_state", "ssh_failed", "slurm_rejected"],
@@ -19,7 +20,10 @@ export const cancel = defineMethod({
     result: { ...EXAMPLE_VIEW, state: "cancelled", result: null },
   }],
   async handler(params, ctx: MethodContext) {
-    const row = await ctx.workflows.cancel(pkOfId(params.id));
+    const pk = pkOfId(params.id);
+    const row = ctx.aiida.owns(pk)
+      ? await ctx.aiida.cancel(pk, ctx.signal)
+      : await ctx.workflows.cancel(pk);
     return workflowViewOf(ctx.db, row);
   },
 });

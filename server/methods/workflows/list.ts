@@ -2,6 +2,7 @@ import { z } from "zod";
 import { listWorkflows } from "../../db/workflows.ts";
 import { WORKFLOW_STATES } from "../../model/workflow.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
+import { AIIDA_WORKFLOW_TYPE } from "../../aiida/service.ts";
 import { WORKFLOW_TYPES } from "../../workflows/types.ts";
 import type { MethodContext } from "../context.ts";
 import { WORKFLOW_VIEW, workflowViewOf } from "./_shapes.ts";
@@ -15,8 +16,10 @@ export const list = defineMethod({
     "and the total that match. Filters combine.",
   params: z.strictObject({
     state: z.enum(WORKFLOW_STATES).optional().describe("Only workflows in this state"),
-    type: z.enum(WORKFLOW_TYPES.map((t) => t.type) as [string, ...string[]]).optional()
-      .describe("Only workflows of this type"),
+    type: z.enum(
+      [AIIDA_WORKFLOW_TYPE, ...WORKFLOW_TYPES.map((t) => t.type)] as [string, ...string[]],
+    )
+      .optional().describe("Only workflows of this type (aiida: those of workflows.launch_aiida)"),
     limit: z.number().int().min(1).max(1000).default(100).describe("Page size, 1 to 1000"),
     offset: z.number().int().min(0).default(0).describe("Workflows to skip"),
   }),

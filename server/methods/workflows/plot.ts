@@ -2,7 +2,12 @@ import { z } from "zod";
 import { getWorkflow } from "../../db/workflows.ts";
 import { InvalidParamsError, InvalidStateError } from "../../errors.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
-import { parseTypeParams, WORKFLOW_TYPES, workflowTypeOf } from "../../workflows/types.ts";
+import {
+  isDeclaredType,
+  parseTypeParams,
+  WORKFLOW_TYPES,
+  workflowTypeOf,
+} from "../../workflows/types.ts";
 import type { MethodContext } from "../context.ts";
 import { pkOfId, WORKFLOW_ID_PARAM } from "./_shapes.ts";
 
@@ -39,6 +44,13 @@ export const plot = defineMethod({
       throw new InvalidStateError(
         `Cannot plot workflow "${params.id}": it is ${row.state} and has no result`,
         { data: { id: params.id, state: row.state } },
+      );
+    }
+    if (!isDeclaredType(row.type)) {
+      throw new InvalidStateError(
+        `Cannot plot workflow "${params.id}": it ran in AiiDA (type ${row.type}); its outputs ` +
+          "are in the AiiDA profile",
+        { data: { id: params.id, type: row.type } },
       );
     }
     const type = workflowTypeOf(row.type);

@@ -40,6 +40,7 @@ Deno.test("Database.open() creates the schema, WAL mode and foreign keys", () =>
     assert.equal(pragma("busy_timeout"), 100, "short: a wait blocks the event loop");
     db.close();
     assert.deepEqual(tables(path), [
+      "aiida_processes",
       "cache",
       "clusters",
       "job_counts",
