@@ -56,6 +56,8 @@ export interface Placement {
     atomic_number: number;
     frac: number[];
     wyckoff: string | null;
+    /** The initial spin, when spins were given. */
+    spin?: SpinSign;
   }[];
   symprec: number;
   /** The spin of each atom in CRYSTAL's list of the primitive cell, when spins were given. */
@@ -161,7 +163,7 @@ export function placeFound(
           `geometry did not rebuild the structure (${problem})`,
     );
     return {
-      ...routeA(symmetry, warnings, false),
+      ...routeA(symmetry, warnings, spins !== null),
       fort34: writeFort34(ext.fort34),
       atom_spins: spins === null
         ? null
@@ -207,6 +209,7 @@ function routeA(symmetry: SymmetryResult, warnings: string[], hasSpins: boolean)
       atomic_number: s.atomic_number,
       frac: s.frac.map(asWritten),
       wyckoff: s.wyckoff,
+      ...(hasSpins ? { spin: spinOfKind(s.kind) } : {}),
     })),
     symprec: symmetry.symprec,
     // CRYSTAL lists each irreducible atom followed by its equivalents in the primitive cell.
@@ -237,11 +240,12 @@ function p1(
     space_group: { number: 1, symbol: "P 1", hall_number: null },
     crystal_system: "triclinic",
     lattice: cellAsWritten(geometry.lattice),
-    asymmetric_unit: structure.sites.map((s) => ({
+    asymmetric_unit: structure.sites.map((s, i) => ({
       element: s.element,
       atomic_number: atomicNumber(s.element)!,
       frac: s.frac.map(asWritten),
       wyckoff: null,
+      ...(found.spins === null ? {} : { spin: found.spins[i]! }),
     })),
     symprec: found.symprec,
     atom_spins: found.spins === null ? null : [...found.spins],
