@@ -24,6 +24,8 @@ export interface Rendered {
   problems: string[];
   /** What to know about the structure as written (P1 fallback, basis coverage). */
   warnings: string[];
+  /** The fort.34 the text's `EXTERNAL` geometry reads, else null. */
+  fort34: string | null;
 }
 
 /** What the deck parser says of `text`: problems, empty when it reads. */
@@ -72,9 +74,11 @@ export async function renderTemplate(
   const values = resolveParams(template, request.params);
   const warnings: string[] = [];
   let structure = null;
+  let fort34: string | null = null;
   if (request.structure !== undefined) {
     const built = await structureContext(request.structure, { symprec: request.symprec });
     structure = built.context;
+    fort34 = built.fort34;
     warnings.push(...built.warnings);
     if (typeof values.basis_set === "string") {
       const note = checkBasisCoverage(values.basis_set.toUpperCase(), request.structure);
@@ -93,5 +97,5 @@ export async function renderTemplate(
     );
   });
   const problems = deckProblems(text, template.deck);
-  return { text, valid: problems.length === 0, problems, warnings };
+  return { text, valid: problems.length === 0, problems, warnings, fort34 };
 }
