@@ -9,6 +9,7 @@ import { parsePropertiesDeck, validateDeck } from "../crystal/deck.ts";
 import { DeckSyntaxError } from "../crystal/deck.ts";
 import { NotFoundError, TemplateError } from "../errors.ts";
 import { checkBasisCoverage } from "../structures/generate_deck.ts";
+import type { GeometryRoute } from "../structures/placement.ts";
 import type { Structure } from "../structures/structure.ts";
 import type { Catalog } from "./catalog.ts";
 import { resolveParams } from "./params.ts";
@@ -56,6 +57,8 @@ export async function renderTemplate(
     params: Readonly<Record<string, unknown>>;
     structure?: Structure | undefined;
     symprec?: number | undefined;
+    /** How the structure's geometry is written: "auto" (default) or "external". */
+    geometry?: GeometryRoute | undefined;
   },
 ): Promise<Rendered> {
   const entry = set.catalog.entries.find((e) => e.name === request.name);
@@ -76,7 +79,10 @@ export async function renderTemplate(
   let structure = null;
   let fort34: string | null = null;
   if (request.structure !== undefined) {
-    const built = await structureContext(request.structure, { symprec: request.symprec });
+    const built = await structureContext(request.structure, {
+      symprec: request.symprec,
+      geometry: request.geometry,
+    });
     structure = built.context;
     fort34 = built.fort34;
     warnings.push(...built.warnings);

@@ -8,7 +8,7 @@
  */
 import { bandPathFor } from "../structures/band_path.ts";
 import { geometryLines, shrinkFor } from "../structures/d12_writer.ts";
-import { placeStructure } from "../structures/generate_deck.ts";
+import { type GeometryRoute, placeStructure } from "../structures/placement.ts";
 import type { Structure } from "../structures/structure.ts";
 
 /** The `structure` variable of a render. */
@@ -32,7 +32,7 @@ export interface StructureContext {
 /** Builds the `structure` variable, and what was found on the way. */
 export async function structureContext(
   structure: Structure,
-  options: { symprec?: number | undefined } = {},
+  options: { symprec?: number | undefined; geometry?: GeometryRoute | undefined } = {},
 ): Promise<{ context: StructureContext; fort34: string | null; warnings: string[] }> {
   const placement = await placeStructure(structure, options);
   const path = bandPathFor(placement.space_group.number, placement.centring);

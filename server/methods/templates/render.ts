@@ -29,6 +29,10 @@ export const render = defineMethod({
     structure: z.strictObject({
       ...STRUCTURE_SOURCE,
       symprec: z.number().positive().max(1).optional().describe("Symmetry tolerance in Å"),
+      geometry: z.enum(["auto", "external"]).optional().describe(
+        "auto (default): the CRYSTAL block when it rebuilds the structure, else EXTERNAL; " +
+          "external: always EXTERNAL, with its fort34",
+      ),
     }).optional().describe("The structure whose geometry the deck takes"),
   }),
   result: z.strictObject({
@@ -62,6 +66,7 @@ export const render = defineMethod({
       params: params.params,
       structure,
       symprec: params.structure?.symprec,
+      geometry: params.structure?.geometry,
     });
   },
 });
