@@ -1,6 +1,7 @@
 /**
  * Writes a complete `.d12` deck for a 3D crystal from its symmetry (Route A of
- * docs/materials-workflows.md §2.2): the CRYSTAL keyword, `0 0 0`, the space-group number, the
+ * docs/materials-workflows.md §2.2): the CRYSTAL keyword, `0 0 0` (`0 0 1` for the groups with two
+ * origins, see symmetryFlags), the space-group number, the
  * minimal lattice parameters of the crystal family, and one atom per orbit; OPTGEOM inside the
  * geometry block when optimising; `BASISSET` in place of the geometry block's END; then the
  * Hamiltonian and SCF block with SHRINK and TOLDEE (and the spin guess), closed by END. With
@@ -83,6 +84,47 @@ export function minimalParameters(system: CrystalSystem, cell: CellParameters): 
   }
 }
 
+/** The 24 space groups with two origin choices in the International Tables. */
+export const TWO_ORIGIN_GROUPS: ReadonlySet<number> = new Set([
+  48,
+  50,
+  59,
+  68,
+  70,
+  85,
+  86,
+  88,
+  125,
+  126,
+  129,
+  130,
+  133,
+  134,
+  137,
+  138,
+  141,
+  142,
+  201,
+  203,
+  222,
+  224,
+  227,
+  228,
+]);
+
+/**
+ * The `IFLAG IFHR IFSO` line. The atoms are in origin choice 1 (moyo's `Spglib` setting), and for
+ * the 24 groups with two origins that needs IFSO = 1: CRYSTAL's default origin for them is the
+ * other one. Measured in the shared fixture FAILED_GEOM_mackinawite_opt.out (CRYSTAL 17, P4/nmm,
+ * `0 0 1`): it prints `SHIFT OF THE ORIGIN : 3/4 1/4 0`, ITA's shift from origin choice 2 to 1,
+ * and its Fe and S land on 2a and 2c of origin choice 1. A CRYSTAL 17 TESTGEOM of greigite (Fd-3m,
+ * `0 0 0`, published with aiida-crystal17's tests) puts the inversion centre at the origin, i.e.
+ * origin choice 2.
+ */
+export function symmetryFlags(group: number): string {
+  return TWO_ORIGIN_GROUPS.has(group) ? "0 0 1" : "0 0 0";
+}
+
 /** The geometry block's lines, up to (not including) its end. */
 export function geometryLines(geometry: GeometrySpec): string[] {
   const { space_group: group } = geometry;
@@ -92,7 +134,7 @@ export function geometryLines(geometry: GeometrySpec): string[] {
   if (geometry.atoms.length === 0) throw new RangeError("Cannot write a geometry with no atoms");
   return [
     "CRYSTAL",
-    "0 0 0",
+    symmetryFlags(group),
     String(group),
     minimalParameters(geometry.crystal_system, geometry.lattice).map(deckNumber).join(" "),
     String(geometry.atoms.length),

@@ -6,9 +6,9 @@
  * The conventional cell is in moyo's `Spglib` setting: for each group the setting with the
  * smallest Hall number, i.e. origin choice 1 for the 24 groups with two origins (Si in diamond at
  * 0,0,0, Hall 525), unique axis b / cell choice 1 for monoclinic groups, and hexagonal axes for
- * rhombohedral ones. That CRYSTAL's `IFSO = 0` means the same origin is our best reading of its
- * manual and of CRYSTALpytools, not a measured fact: confirm it with a TESTGEOM run per group
- * family on a real CRYSTAL before relying on it.
+ * rhombohedral ones. CRYSTAL's default origin (`IFSO = 0`) for the 24 two-origin groups is the
+ * other one, so the deck says `IFSO = 1` for them (d12_writer.ts symmetryFlags, measured on the
+ * shared fixture FAILED_GEOM_mackinawite_opt.out); check other group families with TESTGEOM.
  *
  * @module
  */

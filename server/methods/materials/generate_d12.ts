@@ -19,8 +19,9 @@ export const generateD12 = defineMethod({
     "primitive cell at 0.2 Å⁻¹ or finer; ISP = 2 IS) and TOLDEE, with " +
     "OPTGEOM inside the geometry block when optimising. Disordered, partially occupied or " +
     "non-3D structures, and elements the basis set lacks, are refused naming the cause. Give " +
-    "exactly one of material_id, cif, poscar and structure. The origin CRYSTAL assumes for the 24 groups with " +
-    "two origin choices is taken as origin choice 1: check it with TESTGEOM on your CRYSTAL. When " +
+    "exactly one of material_id, cif, poscar and structure. The 24 groups with two origin " +
+    "choices are written in origin choice 1 with IFSO = 1 (0 0 1), which CRYSTAL reads as origin " +
+    "choice 1 (its default, 0 0 0, is origin choice 2). When " +
     "the written atoms do not rebuild the structure, or with geometry external, the deck says " +
     "EXTERNAL and fort34 holds the geometry with the group's operators (submit it with " +
     "jobs.submit fort34). spin makes the run spin-polarised with an initial guess: ATOMSPIN lists " +
