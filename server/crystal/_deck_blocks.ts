@@ -168,11 +168,30 @@ function checkValues(cursor: Cursor, name: string, args: readonly SourceLine[]):
     ? integersOf(first?.text, rule.count)
     : realsOf(first?.text, rule.count);
   if (values === null) failExpected(got ?? cursor.endLine, `${rule.what} after ${name}`);
+  if (name === "ATOMSPIN") checkAtomSpins(cursor, values[0]!, args);
   if (name === "SHRINK" && values[0] === 0 && integersOf(second?.text, 3) === null) {
     failExpected(
       second ?? peekLine(cursor) ?? cursor.endLine,
       "IS1 IS2 IS3 after SHRINK with IS 0",
     );
+  }
+}
+
+/**
+ * ATOMSPIN's count, then that many `atom spin` pairs: an atom number from 1 and a spin of 1 (α),
+ * −1 (β) or 0 (fixture nio_sto3g_afm_scf_maxcyc.d12: `2` / `1 1` / `2 -1`).
+ */
+function checkAtomSpins(cursor: Cursor, count: number, args: readonly SourceLine[]): void {
+  const values = args.flatMap((arg) => tokensOf(arg.text)).slice(1);
+  const where = args.at(-1) ?? peekLine(cursor) ?? cursor.endLine;
+  if (count < 0 || values.length !== 2 * count) {
+    failExpected(where, `${count} atom-spin pairs after ATOMSPIN ${count}`);
+  }
+  for (let i = 0; i < values.length; i += 2) {
+    const [atom, spin] = [integersOf(values[i], 1)?.[0], integersOf(values[i + 1], 1)?.[0]];
+    if (atom === undefined || atom < 1 || spin === undefined || Math.abs(spin) > 1) {
+      failExpected(where, "ATOMSPIN pairs of an atom number (from 1) and a spin of 1, -1 or 0");
+    }
   }
 }
 

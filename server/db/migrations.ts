@@ -286,6 +286,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 11,
+    description: "jobs: the fort.34 an EXTERNAL geometry reads, shipped with the job",
+    sql: `
+      -- The text written to fort.34 in the job directory before CRYSTAL starts; null without one.
+      ALTER TABLE jobs ADD COLUMN fort34 TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

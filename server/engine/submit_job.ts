@@ -15,9 +15,11 @@ import {
   InvalidParamsError,
   InvalidStateError,
 } from "../errors.ts";
-import { jobDirPath, RESTART_FILES, slugOf } from "../jobs/job_dir.ts";
+import { FORT34_FILE, jobDirPath, RESTART_FILES, slugOf } from "../jobs/job_dir.ts";
 import { prepareJobFiles } from "../jobs/prepare.ts";
 import type { JobRow, RunnerType } from "../model/job.ts";
+import { isTerminal } from "../model/job_state.ts";
+import { Fort34SyntaxError, readFort34 } from "../structures/fort34.ts";
 import type { Engine } from "./engine.ts";
 import { holdReason, releaseIfReady } from "./dependencies.ts";
 
@@ -31,6 +33,8 @@ export interface JobRequest {
   dft_code?: string | undefined;
   resources?: Record<string, unknown> | undefined;
   properties_input?: string | undefined;
+  /** The fort.34 an EXTERNAL geometry reads, written beside INPUT. */
+  fort34?: string | undefined;
   restart_from?: number | undefined;
   tags?: readonly string[] | undefined;
   /** An idempotency key: submitting again with it gives back the same job. */
@@ -61,10 +65,15 @@ async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
       );
     }
   }
-  if (request.restart_from !== undefined) {
-    const source = engine.store.get(request.restart_from);
-    // A source it waits for has not written its files yet: they are copied when it is released.
-    if (request.depends_on?.includes(source.pk) && source.state !== "completed") return;
+  const source = request.restart_from === undefined
+    ? undefined
+    : engine.store.get(request.restart_from);
+  // A source it waits for has not written its files yet: they are copied when it is released
+  // (and the job fails then, saying so, if there are none).
+  const isAwaited = source !== undefined && request.depends_on?.includes(source.pk) === true &&
+    source.state !== "completed";
+  await checkGeometryFile(request, deck.deck.geometry.kind, isAwaited ? undefined : source);
+  if (source !== undefined && !isAwaited) {
     const present = [];
     for (const name of source.work_dir === null ? [] : RESTART_FILES) {
       if (await Deno.stat(`${source.work_dir}/${name}`).then((i) => i.isFile, () => false)) {
@@ -80,6 +89,51 @@ async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
       );
     }
   }
+}
+
+/**
+ * Checks the fort.34 that comes with the job, and that an EXTERNAL deck gets one: given, or
+ * copied from the job it restarts from (whose directory has one, or which may still write one
+ * on its cluster). `source` is undefined when there is none to check now: no restart_from, or
+ * one the job waits for.
+ */
+async function checkGeometryFile(
+  request: JobRequest,
+  kind: string,
+  source: JobRow | undefined,
+): Promise<void> {
+  if (request.fort34 !== undefined) {
+    try {
+      readFort34(request.fort34);
+    } catch (error) {
+      if (!(error instanceof Fort34SyntaxError)) throw error;
+      throw new CrystalInputInvalidError(`Invalid fort34: line ${error.line}: ${error.reason}`, {
+        data: { line: error.line, reason: error.reason, file: "fort34" },
+      });
+    }
+    if (kind !== "EXTERNAL") {
+      throw new InvalidParamsError(
+        `Cannot submit: fort34 is read only by a deck whose geometry is EXTERNAL, and this ` +
+          `deck's is ${kind}`,
+        { data: { geometry: kind } },
+      );
+    }
+    return;
+  }
+  if (kind !== "EXTERNAL" || (request.restart_from !== undefined && source === undefined)) return;
+  if (source !== undefined) {
+    const isLocal = source.work_dir !== null &&
+      await Deno.stat(`${source.work_dir}/${FORT34_FILE}`).then((i) => i.isFile, () => false);
+    if (isLocal || (source.remote_dir !== null && !isTerminal(source.state))) return;
+  }
+  throw new CrystalInputInvalidError(
+    "Cannot submit: the deck's geometry is EXTERNAL, read from fort.34, and no fort.34 comes " +
+      "with it: give fort34 (materials.generate_d12 returns it with such a deck)" +
+      (source === undefined
+        ? " or restart_from a job that has one"
+        : `; job ${source.pk}, which restart_from names, has none`),
+    { data: { reason: "missing_fort34", ...(source === undefined ? {} : { pk: source.pk }) } },
+  );
 }
 
 /** The cluster of a remote submission, checked against the runner. */
@@ -134,7 +188,8 @@ function checkDependencies(engine: Engine, pks: readonly number[]): void {
  */
 function sameRequest(job: JobRow, request: JobRequest): JobRow {
   if (
-    job.name !== request.name || job.input !== request.input || job.runner_type !== request.runner
+    job.name !== request.name || job.input !== request.input ||
+    job.runner_type !== request.runner || job.fort34 !== (request.fort34 ?? null)
   ) {
     throw new ConflictError(
       `Cannot submit: client_token "${request.client_token}" was used for job ${job.pk} ` +
@@ -167,6 +222,7 @@ export async function submitJob(engine: Engine, request: JobRequest): Promise<Jo
     cluster_id: cluster?.id ?? null,
     input: request.input,
     properties_input: request.properties_input ?? null,
+    fort34: request.fort34 ?? null,
     restart_from: request.restart_from ?? null,
     tags: request.tags ?? [],
     resources: request.resources ?? {},

@@ -12,6 +12,8 @@ import type { RunPhase } from "./outcome.ts";
 export const INPUT_FILE = "INPUT";
 /** The properties input, run after a successful SCF. */
 export const PROPERTIES_INPUT_FILE = "INPUT.d3";
+/** The geometry file CRYSTAL reads for an `EXTERNAL` deck. */
+export const FORT34_FILE = "fort.34";
 /** Files copied from an earlier job to restart from its wave function and geometry. */
 export const RESTART_FILES = ["fort.9", "fort.20", "fort.34"] as const;
 
@@ -36,10 +38,18 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   await Deno.rename(temp, path);
 }
 
-/** Creates the job directory and writes its inputs; copies restart files from `restartDir`. */
+/**
+ * Creates the job directory and writes its inputs; copies restart files from `restartDir`. A
+ * fort.34 given with the job is written last, so it wins over one a restart copied.
+ */
 export async function prepareJobDir(
   dir: string,
-  inputs: { input: string; propertiesInput: string | null; restartDir: string | null },
+  inputs: {
+    input: string;
+    propertiesInput: string | null;
+    restartDir: string | null;
+    fort34?: string | null | undefined;
+  },
 ): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(dir, INPUT_FILE), inputs.input);
@@ -67,6 +77,9 @@ export async function prepareJobDir(
       await Deno.copyFile(join(dir, "fort.9"), join(dir, "fort.20"));
       copied.push("fort.20");
     }
+  }
+  if (inputs.fort34 !== undefined && inputs.fort34 !== null) {
+    await writeFileAtomic(join(dir, FORT34_FILE), inputs.fort34);
   }
   return copied;
 }

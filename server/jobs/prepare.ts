@@ -1,5 +1,5 @@
 /**
- * Writes a recorded job's local directory: its inputs, and the restart files of the job it
+ * Writes a recorded job's local directory: its inputs (and its fort.34), and the restart files of the job it
  * restarts from when that job ran here. Every runner starts from this local copy (a remote
  * runner uploads it).
  *
@@ -26,5 +26,6 @@ export async function prepareJobFiles(store: JobStore, row: JobRow): Promise<voi
     input: row.input,
     propertiesInput: row.properties_input,
     restartDir,
+    fort34: row.fort34,
   });
 }

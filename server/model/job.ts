@@ -45,6 +45,8 @@ export interface JobRow {
   pid: number | null;
   exit_code: number | null;
   properties_input: string | null;
+  /** The fort.34 written beside INPUT for an EXTERNAL geometry, or null. */
+  fort34: string | null;
   restart_from: number | null;
   tags_json: string;
   resources_json: string;
@@ -99,6 +101,7 @@ export interface NewJob {
   cluster_id: number | null;
   input: string;
   properties_input: string | null;
+  fort34?: string | null;
   restart_from: number | null;
   tags: readonly string[];
   resources: Record<string, unknown>;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { RESTART_FILES } from "../jobs/job_dir.ts";
 import { shellQuote } from "../shell_quote.ts";
 
 /** Everything the batch script needs. */
@@ -175,11 +176,16 @@ export type RunSpec = Pick<
   | "restart_dir"
 >;
 
-/** Restart files copied from `restart_dir` (job_dir.ts RESTART_FILES); fort.9 is the fort.20 guess. */
+/**
+ * Restart files copied from `restart_dir` (job_dir.ts RESTART_FILES); fort.9 is the fort.20 guess.
+ * A file the job brought itself (its own fort.34, uploaded with it) is not overwritten: it wins.
+ */
 function restartCopy(dir: string): string[] {
   const from = word(checked("restart_dir", dir, PATH_RULE));
   return [
-    `for f in fort.9 fort.20 fort.34; do if [ -f ${from}/"$f" ]; then cp -- ${from}/"$f" "$f"; fi; done`,
+    `for f in ${
+      RESTART_FILES.join(" ")
+    }; do if [ -f ${from}/"$f" ] && [ ! -e "$f" ]; then cp -- ${from}/"$f" "$f"; fi; done`,
     `if [ -f fort.9 ] && [ ! -f ${from}/fort.20 ]; then cp -- fort.9 fort.20; fi`,
   ];
 }

@@ -1,12 +1,15 @@
 /**
  * Writes a complete `.d12` deck for a 3D crystal from its symmetry (Route A of
- * docs/materials-workflows.md §2.2): the CRYSTAL keyword, `0 0 0`, the space-group number, the
+ * docs/materials-workflows.md §2.2): the CRYSTAL keyword, `0 0 0` (`0 0 1` for the groups with two
+ * origins, see symmetryFlags), the space-group number, the
  * minimal lattice parameters of the crystal family, and one atom per orbit; OPTGEOM inside the
  * geometry block when optimising; `BASISSET` in place of the geometry block's END; then the
- * Hamiltonian and SCF block with SHRINK and TOLDEE, closed by END. Pure: no I/O.
+ * Hamiltonian and SCF block with SHRINK and TOLDEE (and the spin guess), closed by END. With
+ * Route B the geometry block is the one word `EXTERNAL`. Pure: no I/O.
  *
  * @module
  */
+import { type DeckSpin, spinLines } from "./spin.ts";
 import { wrapFractional } from "./structure.ts";
 import type { CrystalSystem } from "./symmetry.ts";
 import type { CellParameters } from "../model/cell.ts";
@@ -34,6 +37,10 @@ export interface DeckSpec {
   toldee: number;
   /** A geometry optimisation, inside the geometry block. */
   optimize?: { type: "FULLOPTG" | "ATOMONLY" | "CELLONLY"; maxcycle?: number } | undefined;
+  /** Route B: the geometry block is `EXTERNAL`, read from a fort.34 beside the deck. */
+  external?: boolean | undefined;
+  /** Spin-polarised: SPIN in the DFT block (UHF for Hartree–Fock), ATOMSPIN and SPINLOCK. */
+  spin?: DeckSpin | undefined;
 }
 
 /** A number for a deck line: at most 10 decimals, no trailing zeros, never exponent form. */
@@ -77,6 +84,47 @@ export function minimalParameters(system: CrystalSystem, cell: CellParameters): 
   }
 }
 
+/** The 24 space groups with two origin choices in the International Tables. */
+export const TWO_ORIGIN_GROUPS: ReadonlySet<number> = new Set([
+  48,
+  50,
+  59,
+  68,
+  70,
+  85,
+  86,
+  88,
+  125,
+  126,
+  129,
+  130,
+  133,
+  134,
+  137,
+  138,
+  141,
+  142,
+  201,
+  203,
+  222,
+  224,
+  227,
+  228,
+]);
+
+/**
+ * The `IFLAG IFHR IFSO` line. The atoms are in origin choice 1 (moyo's `Spglib` setting), and for
+ * the 24 groups with two origins that needs IFSO = 1: CRYSTAL's default origin for them is the
+ * other one. Measured in the shared fixture FAILED_GEOM_mackinawite_opt.out (CRYSTAL 17, P4/nmm,
+ * `0 0 1`): it prints `SHIFT OF THE ORIGIN : 3/4 1/4 0`, ITA's shift from origin choice 2 to 1,
+ * and its Fe and S land on 2a and 2c of origin choice 1. A CRYSTAL 17 TESTGEOM of greigite (Fd-3m,
+ * `0 0 0`, published with aiida-crystal17's tests) puts the inversion centre at the origin, i.e.
+ * origin choice 2.
+ */
+export function symmetryFlags(group: number): string {
+  return TWO_ORIGIN_GROUPS.has(group) ? "0 0 1" : "0 0 0";
+}
+
 /** The geometry block's lines, up to (not including) its end. */
 export function geometryLines(geometry: GeometrySpec): string[] {
   const { space_group: group } = geometry;
@@ -86,7 +134,7 @@ export function geometryLines(geometry: GeometrySpec): string[] {
   if (geometry.atoms.length === 0) throw new RangeError("Cannot write a geometry with no atoms");
   return [
     "CRYSTAL",
-    "0 0 0",
+    symmetryFlags(group),
     String(group),
     minimalParameters(geometry.crystal_system, geometry.lattice).map(deckNumber).join(" "),
     String(geometry.atoms.length),
@@ -99,7 +147,7 @@ export function geometryLines(geometry: GeometrySpec): string[] {
 /** The whole deck. */
 export function writeD12(spec: DeckSpec): string {
   const title = spec.title.replace(/[\r\n]+/g, " ").trim() || "crystalmath";
-  const lines = [title, ...geometryLines(spec.geometry)];
+  const lines = [title, ...(spec.external ? ["EXTERNAL"] : geometryLines(spec.geometry))];
   if (spec.optimize) {
     lines.push("OPTGEOM", spec.optimize.type);
     if (spec.optimize.maxcycle !== undefined) {
@@ -109,8 +157,11 @@ export function writeD12(spec: DeckSpec): string {
   }
   // BASISSET takes the place of the geometry block's END; there is no basis block then.
   lines.push("BASISSET", spec.basis);
-  if (spec.functional !== null) lines.push("DFT", spec.functional, "END");
-  lines.push("SHRINK", `${spec.shrink[0]} ${spec.shrink[1]}`, "TOLDEE", String(spec.toldee), "END");
+  if (spec.functional !== null) {
+    lines.push("DFT", spec.functional, ...(spec.spin ? ["SPIN"] : []), "END");
+  } else if (spec.spin) lines.push("UHF");
+  lines.push("SHRINK", `${spec.shrink[0]} ${spec.shrink[1]}`, "TOLDEE", String(spec.toldee));
+  lines.push(...(spec.spin ? spinLines(spec.spin) : []), "END");
   return lines.join("\n") + "\n";
 }
 
@@ -119,9 +170,10 @@ export type Centring = "P" | "A" | "B" | "C" | "I" | "F" | "R";
 
 /**
  * The primitive cell of each centring, as rows of conventional fractional coordinates (R in
- * hexagonal axes, obverse, as moyo's standard setting writes it).
+ * hexagonal axes, obverse, as moyo's standard setting writes it). F and C are the cells CRYSTAL 17
+ * itself writes to fort.34 (EXTPRT of greigite and of monoclinic pyrrhotite).
  */
-const PRIMITIVE: Record<Centring, number[][]> = {
+export const PRIMITIVE: Readonly<Record<Centring, readonly (readonly number[])[]>> = {
   P: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
   A: [[1, 0, 0], [0, 0.5, 0.5], [0, -0.5, 0.5]],
   B: [[0.5, 0, 0.5], [0, 1, 0], [-0.5, 0, 0.5]],

@@ -14,11 +14,15 @@ export interface Operation {
   translation: number[];
 }
 
-/** A site by element, in fractional coordinates. */
+/** A site by element (and kind, when sites of one element are told apart), fractional. */
 export interface ElementSite {
   element: string;
   frac: readonly number[];
+  kind?: number;
 }
+
+const sameKind = (a: ElementSite, b: ElementSite) =>
+  a.element === b.element && (a.kind ?? 0) === (b.kind ?? 0);
 
 /** Every site the operations make of `sites`, duplicates (within `tolerance` Å) merged. */
 export function expand(
@@ -34,10 +38,9 @@ export function expand(
         ),
       );
       const isKnown = out.some((o) =>
-        o.element === site.element &&
-        periodicDistance(options.lattice, o.frac, moved) < options.tolerance
+        sameKind(o, site) && periodicDistance(options.lattice, o.frac, moved) < options.tolerance
       );
-      if (!isKnown) out.push({ element: site.element, frac: moved });
+      if (!isKnown) out.push({ element: site.element, frac: moved, kind: site.kind ?? 0 });
     }
   }
   return out;
@@ -58,8 +61,7 @@ export function roundTripProblem(
   }
   for (const site of target.sites) {
     const isMatched = rebuilt.some((r) =>
-      r.element === site.element &&
-      periodicDistance(target.lattice, r.frac, site.frac) < options.tolerance
+      sameKind(r, site) && periodicDistance(target.lattice, r.frac, site.frac) < options.tolerance
     );
     if (!isMatched) {
       return `no written atom becomes the ${site.element} at (${

@@ -6,9 +6,9 @@
  * The conventional cell is in moyo's `Spglib` setting: for each group the setting with the
  * smallest Hall number, i.e. origin choice 1 for the 24 groups with two origins (Si in diamond at
  * 0,0,0, Hall 525), unique axis b / cell choice 1 for monoclinic groups, and hexagonal axes for
- * rhombohedral ones. That CRYSTAL's `IFSO = 0` means the same origin is our best reading of its
- * manual and of CRYSTALpytools, not a measured fact: confirm it with a TESTGEOM run per group
- * family on a real CRYSTAL before relying on it.
+ * rhombohedral ones. CRYSTAL's default origin (`IFSO = 0`) for the 24 two-origin groups is the
+ * other one, so the deck says `IFSO = 1` for them (d12_writer.ts symmetryFlags, measured on the
+ * shared fixture FAILED_GEOM_mackinawite_opt.out); check other group families with TESTGEOM.
  *
  * @module
  */
@@ -42,6 +42,8 @@ export interface CellSite {
   atomic_number: number;
   /** Fractional coordinates in [0, 1). */
   frac: [number, number, number];
+  /** The site's kind when the analysis was asked to tell sites of one element apart, else 0. */
+  kind: number;
 }
 
 /** One symmetry-distinct site of the conventional cell. */
@@ -89,8 +91,18 @@ export interface SymmetryResult {
 /** Options for `analyzeSymmetry`. */
 export interface SymmetryOptions {
   /** The distance tolerance in Å (default `DEFAULT_SYMPREC`). */
-  symprec?: number;
+  symprec?: number | undefined;
+  /**
+   * One small integer (0 to KINDS − 1) per site: sites of one element with different kinds are
+   * never made equivalent (an initial spin up or down, say). Default: all 0.
+   */
+  kinds?: readonly number[] | undefined;
 }
+
+/** How many kinds `SymmetryOptions.kinds` may tell apart. */
+export const KINDS = 8;
+/** moyo tells sites apart by number: Z + KIND_STEP × kind. */
+const KIND_STEP = 1000;
 
 /** A symmetry operation in fractional coordinates: x' = rotation · x + translation. */
 export interface SymmetryOperation {
@@ -121,12 +133,21 @@ export async function analyzeSymmetry(
   if (structure.sites.length === 0) {
     throw new TypeError("Cannot analyse symmetry: the structure has no sites");
   }
-  const numbers = structure.sites.map(({ element }) => {
+  const kinds = options.kinds;
+  if (
+    kinds !== undefined && (kinds.length !== structure.sites.length ||
+      !kinds.every((k) => Number.isInteger(k) && k >= 0 && k < KINDS))
+  ) {
+    throw new RangeError(
+      `Cannot analyse symmetry: expected one kind (0 to ${KINDS - 1}) per site`,
+    );
+  }
+  const numbers = structure.sites.map(({ element }, i) => {
     const z = atomicNumber(element);
     if (z === undefined) {
       throw new TypeError(`Cannot analyse symmetry: "${element}" is not an element symbol`);
     }
-    return z;
+    return z + KIND_STEP * (kinds?.[i] ?? 0);
   });
   const moyo = await loadMoyo();
   const input: MoyoCell = {
@@ -274,18 +295,19 @@ function asymmetricUnit(
 }
 
 /**
- * The index of the conventional-cell site of element `z` nearest to `frac`.
+ * The index of the conventional-cell site with moyo number `number` (element and kind) nearest
+ * to `frac`.
  * @throws {SymmetryError} when none is within 2 symprec
  */
 function nearestSite(
   cell: { lattice: Lattice; sites: CellSite[] },
   frac: number[],
-  z: number,
+  number: number,
   symprec: number,
 ): number {
   let best = { distance: Infinity, index: -1 };
   cell.sites.forEach((site, index) => {
-    if (site.atomic_number !== z) return;
+    if (site.atomic_number + KIND_STEP * site.kind !== number) return;
     const distance = periodicDistance(cell.lattice, frac, site.frac);
     if (distance < best.distance) best = { distance, index };
   });
@@ -315,9 +337,10 @@ function compareFrac(p: readonly number[], q: readonly number[]): number {
   return sum(p) - sum(q) || p[0]! - q[0]! || p[1]! - q[1]! || p[2]! - q[2]!;
 }
 
-function cellSite(z: number, position: readonly number[]): CellSite {
+function cellSite(number: number, position: readonly number[]): CellSite {
   const frac = position.map(wrap) as [number, number, number];
-  return { element: ELEMENTS[z - 1]!, atomic_number: z, frac };
+  const z = number % KIND_STEP;
+  return { element: ELEMENTS[z - 1]!, atomic_number: z, frac, kind: (number - z) / KIND_STEP };
 }
 
 /** Wraps into [0, 1), rounding off below 1e-12 (0.49999999999999994 → 0.5, 1 − 1e-16 → 0). */

@@ -9,6 +9,7 @@ import { parsePropertiesDeck, validateDeck } from "../crystal/deck.ts";
 import { DeckSyntaxError } from "../crystal/deck.ts";
 import { NotFoundError, TemplateError } from "../errors.ts";
 import { checkBasisCoverage } from "../structures/generate_deck.ts";
+import type { GeometryRoute } from "../structures/placement.ts";
 import type { Structure } from "../structures/structure.ts";
 import type { Catalog } from "./catalog.ts";
 import { resolveParams } from "./params.ts";
@@ -24,6 +25,8 @@ export interface Rendered {
   problems: string[];
   /** What to know about the structure as written (P1 fallback, basis coverage). */
   warnings: string[];
+  /** The fort.34 the text's `EXTERNAL` geometry reads, else null. */
+  fort34: string | null;
 }
 
 /** What the deck parser says of `text`: problems, empty when it reads. */
@@ -54,6 +57,8 @@ export async function renderTemplate(
     params: Readonly<Record<string, unknown>>;
     structure?: Structure | undefined;
     symprec?: number | undefined;
+    /** How the structure's geometry is written: "auto" (default) or "external". */
+    geometry?: GeometryRoute | undefined;
   },
 ): Promise<Rendered> {
   const entry = set.catalog.entries.find((e) => e.name === request.name);
@@ -72,9 +77,14 @@ export async function renderTemplate(
   const values = resolveParams(template, request.params);
   const warnings: string[] = [];
   let structure = null;
+  let fort34: string | null = null;
   if (request.structure !== undefined) {
-    const built = await structureContext(request.structure, { symprec: request.symprec });
+    const built = await structureContext(request.structure, {
+      symprec: request.symprec,
+      geometry: request.geometry,
+    });
     structure = built.context;
+    fort34 = built.fort34;
     warnings.push(...built.warnings);
     if (typeof values.basis_set === "string") {
       const note = checkBasisCoverage(values.basis_set.toUpperCase(), request.structure);
@@ -93,5 +103,5 @@ export async function renderTemplate(
     );
   });
   const problems = deckProblems(text, template.deck);
-  return { text, valid: problems.length === 0, problems, warnings };
+  return { text, valid: problems.length === 0, problems, warnings, fort34 };
 }

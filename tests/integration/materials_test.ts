@@ -30,6 +30,85 @@ Deno.test("materials.generate_d12 answers its declared example exactly, and the 
   assert.equal(job.state, "completed", String(job.state_reason));
 });
 
+Deno.test("a Route B deck from materials.generate_d12 runs with its fort.34; jobs.submit refuses EXTERNAL without one", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box, [], { env: FAKE_CRYSTAL_ENV });
+  await using client = new SocketClient(box.socket);
+  const { poscar } = generateD12.examples[0]!.params as { poscar: string };
+  const generated = await client.request("materials.generate_d12", {
+    poscar,
+    geometry: "external",
+  }) as { d12: string; fort34: string | null; warnings: string[]; space_group: { number: number } };
+  assert.match(generated.d12, /^MgO\nEXTERNAL\nBASISSET\n/);
+  assert.equal(generated.space_group.number, 225);
+  assert.match(generated.fort34 ?? "", /^ +3 +5 +6\n/);
+  assert.match(generated.warnings.join("\n"), /EXTERNAL, as asked/);
+  const refused = (params: Record<string, unknown>, code: number, message: RegExp) =>
+    assert.rejects(
+      client.request("jobs.submit", { name: "route-b", ...params }),
+      (e) => e instanceof ServerError && e.code === code && message.test(e.message),
+    );
+  await refused(
+    { input: generated.d12 },
+    -32007,
+    /EXTERNAL, read from fort\.34, and no fort\.34 comes with it: give fort34/,
+  );
+  await refused(
+    { input: generated.d12, fort34: "3 1 1\n1 0 0\n" },
+    -32007,
+    /Invalid fort34: line 3: expected 3 numbers \(b\), got the end/,
+  );
+  const crystalBlock =
+    (await client.request("materials.generate_d12", { poscar }) as { d12: string }).d12;
+  await refused(
+    { input: crystalBlock, fort34: generated.fort34 },
+    -32602,
+    /fort34 is read only by a deck whose geometry is EXTERNAL/,
+  );
+  const { pk } = await client.request("jobs.submit", {
+    name: "route-b",
+    input: generated.d12,
+    fort34: generated.fort34,
+  }) as { pk: number };
+  const job = await waitForJob(client, pk, ENDED);
+  assert.equal(job.state, "completed", String(job.state_reason));
+  assert.equal(job.fort34, generated.fort34);
+  assert.equal(await Deno.readTextFile(`${job.work_dir}/fort.34`), generated.fort34);
+  const log = await client.request("jobs.log", { pk, tail_lines: 500 }) as { lines: string[] };
+  assert.ok(log.lines.some((l) => /GEOMETRY INPUT FROM EXTERNAL FILE/.test(l)), "CRYSTAL read it");
+});
+
+Deno.test("materials.generate_d12 with spin writes ATOMSPIN for an antiferromagnet, and refuses a name the structure lacks", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box, [], { env: FAKE_CRYSTAL_ENV });
+  await using client = new SocketClient(box.socket);
+  // Rock-salt NiO, conventional cell; the Ni planes z = 0 and z = 1/2 start with opposite spins.
+  const poscar = "NiO AFM-I\n1.0\n4.17 0 0\n0 4.17 0\n0 0 4.17\nNi O\n4 4\nDirect\n" +
+    "0 0 0\n0.5 0.5 0\n0 0.5 0.5\n0.5 0 0.5\n0.5 0.5 0.5\n0 0 0.5\n0.5 0 0\n0 0.5 0\n";
+  const deck = await client.request("materials.generate_d12", {
+    poscar,
+    functional: "HF",
+    spin: { moments: [1, 1, -1, -1, 0, 0, 0, 0], spinlock: { n: 0, cycles: 15 } },
+  }) as { d12: string; space_group: { number: number }; warnings: string[] };
+  assert.equal(deck.space_group.number, 123);
+  assert.match(deck.d12, /\nUHF\nSHRINK\n/);
+  assert.match(
+    deck.d12,
+    /\nATOMSPIN\n2\n\d 1\n\d -1\nSPINLOCK\n0 15\nEND\n$|\nATOMSPIN\n2\n\d -1\n\d 1\nSPINLOCK\n0 15\nEND\n$/,
+  );
+  assert.match(deck.warnings.join("\n"), /from Fm-3m \(225\) to P4\/mmm \(123\)/);
+  const { pk } = await client.request("jobs.submit", { name: "nio-afm", input: deck.d12 }) as {
+    pk: number;
+  };
+  assert.equal((await waitForJob(client, pk, ENDED)).state, "completed");
+  await assert.rejects(
+    client.request("materials.generate_d12", { poscar, spin: { moments: { Fe: 1 } } }),
+    (e) =>
+      e instanceof ServerError && e.code === -32602 &&
+      /"Fe" is neither an element nor a site label/.test(e.message),
+  );
+});
+
 fixtureTest("materials.generate_d12 turns pyrite.cif into a Pa-3 deck", async () => {
   await using box = await makeSandbox();
   await using _daemon = await startDaemon(box);

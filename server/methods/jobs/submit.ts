@@ -82,7 +82,10 @@ export const submit = defineMethod({
     "runner slurm and cluster_id it is uploaded and submitted with sbatch; with runner ssh and " +
     "cluster_id it is uploaded and started detached on that host. depends_on makes it wait until " +
     "those jobs have completed (held in the daemon, or with afterok on one SLURM cluster); if one " +
-    "fails or is cancelled, this job ends cancelled. An unknown pk is invalid_params.",
+    "fails or is cancelled, this job ends cancelled. An unknown pk is invalid_params. A deck whose " +
+    "geometry is EXTERNAL needs fort34 (written as fort.34 in the job directory, here and on " +
+    "the cluster, before CRYSTAL starts) or restart_from a job that has one; fort34 with any " +
+    "other geometry is refused.",
   params: z.strictObject({
     name: z.string().trim().min(1).max(200).regex(PRINTABLE, PRINTABLE_MESSAGE).describe(
       "Job name, shown in listings; also names the output file",
@@ -118,6 +121,9 @@ export const submit = defineMethod({
     }).optional().describe("Resources for the run; a cluster's default_resources fill the gaps"),
     properties_input: z.string().min(1).optional().describe(
       ".d3 deck, run with properties after a successful SCF",
+    ),
+    fort34: z.string().min(1).max(MAX_INPUT_FILE_BYTES).optional().describe(
+      "The fort.34 an EXTERNAL deck reads (materials.generate_d12 returns it with such a deck)",
     ),
     restart_from: z.number().int().positive().optional()
       .describe(

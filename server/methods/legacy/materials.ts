@@ -163,7 +163,8 @@ export const generateLegacyD12 = defineLegacy({
   name: "generate_d12",
   summary: "A complete .d12 deck for a material, for the UI's editor",
   description: "materials.generate_d12 with material_id from mp_id and the options in " +
-    "config_json (functional, basis_set, shrink, optimize); answers the deck text.",
+    "config_json (functional, basis_set, shrink, optimize); answers the deck text. A structure " +
+    "whose deck needs a fort.34 (EXTERNAL) is refused: the editor takes one file.",
   backing: ["materials.generate_d12"],
   envelope: "api",
   params: z.strictObject({
@@ -184,13 +185,20 @@ export const generateLegacyD12 = defineLegacy({
   }],
   async run(params, call) {
     const config = parsePayload(D12_CONFIG, "config_json", params.config_json);
-    const { d12 } = await call(generateD12, {
+    const { d12, fort34, warnings } = await call(generateD12, {
       material_id: materialId(params.mp_id),
       ...(config.functional ? { functional: config.functional } : {}),
       ...(config.basis_set ? { basis_set: config.basis_set } : {}),
       ...(config.shrink ? { shrink: config.shrink } : {}),
       ...(config.optimize === undefined ? {} : { optimize: config.optimize }),
     });
+    if (fort34 !== null) {
+      throw new LegacyRefusal(
+        "VALIDATION_ERROR",
+        `Cannot open the deck of ${params.mp_id} in the editor: its geometry is EXTERNAL and ` +
+          `needs a fort.34 beside it (${warnings.join("; ")}); use materials.generate_d12`,
+      );
+    }
     return d12;
   },
 });

@@ -7,6 +7,7 @@ import { STRUCTURE_SOURCE, structureOf } from "./structure_source.ts";
 import { CELL } from "./shapes.ts";
 
 const VEC3 = z.array(z.number()).length(3);
+const SPIN_SIGN = z.union([z.literal(1), z.literal(0), z.literal(-1)]);
 /** `materials.generate_d12`: a complete CRYSTAL deck from a CIF, a POSCAR or OPTIMADE attributes. */
 export const generateD12 = defineMethod({
   name: "materials.generate_d12",
@@ -18,8 +19,14 @@ export const generateD12 = defineMethod({
     "primitive cell at 0.2 Å⁻¹ or finer; ISP = 2 IS) and TOLDEE, with " +
     "OPTGEOM inside the geometry block when optimising. Disordered, partially occupied or " +
     "non-3D structures, and elements the basis set lacks, are refused naming the cause. Give " +
-    "exactly one of material_id, cif, poscar and structure. The origin CRYSTAL assumes for the 24 groups with " +
-    "two origin choices is taken as origin choice 1: check it with TESTGEOM on your CRYSTAL.",
+    "exactly one of material_id, cif, poscar and structure. The 24 groups with two origin " +
+    "choices are written in origin choice 1 with IFSO = 1 (0 0 1), which CRYSTAL reads as origin " +
+    "choice 1 (its default, 0 0 0, is origin choice 2). When " +
+    "the written atoms do not rebuild the structure, or with geometry external, the deck says " +
+    "EXTERNAL and fort34 holds the geometry with the group's operators (submit it with " +
+    "jobs.submit fort34). spin makes the run spin-polarised with an initial guess: ATOMSPIN lists " +
+    "every atom of the cell that starts up or down, and the symmetry is found with up and down " +
+    "atoms told apart, so an antiferromagnetic order lowers it (a warning names both groups).",
   params: z.strictObject({
     ...STRUCTURE_SOURCE,
     functional: z.string().regex(/^[A-Za-z0-9+-]{1,32}$/, "expected a CRYSTAL functional keyword")
@@ -36,6 +43,26 @@ export const generateD12 = defineMethod({
       "The deck's title line (default: the structure's)",
     ),
     symprec: z.number().positive().max(1).default(1e-3).describe("Symmetry tolerance in Å"),
+    geometry: z.enum(["auto", "external"]).default("auto").describe(
+      "auto: the CRYSTAL block when it rebuilds the structure, else EXTERNAL with a fort.34, " +
+        "else P1; external: always EXTERNAL with a fort.34",
+    ),
+    spin: z.strictObject({
+      moments: z.union([
+        z.record(z.string().min(1).max(64), SPIN_SIGN),
+        z.array(SPIN_SIGN).min(1).max(100_000),
+      ]).describe(
+        "Initial spins, 1 (up, α), -1 (down, β) or 0: by element or site label " +
+          '({"Fe": 1} or {"Ni1": 1, "Ni2": -1}; a label wins over an element), or one per site ' +
+          "of the structure in its order",
+      ),
+      spinlock: z.strictObject({
+        n: z.number().int().min(-10_000).max(10_000).describe("nα − nβ per cell"),
+        cycles: z.number().int().min(1).max(10_000).describe("SCF cycles it is held for"),
+      }).optional().describe("SPINLOCK: hold nα − nβ for the first cycles"),
+    }).optional().describe(
+      "A spin-polarised run (SPIN in the DFT block, UHF for HF) with this initial guess",
+    ),
   }),
   result: z.strictObject({
     d12: z.string().describe("The deck"),
@@ -51,8 +78,12 @@ export const generateD12 = defineMethod({
       atomic_number: z.number().int(),
       frac: VEC3,
       wyckoff: z.string().nullable(),
+      spin: SPIN_SIGN.optional().describe("Its initial spin, when spin was given"),
     })).describe("The atoms written, one per orbit"),
     symprec: z.number().describe("The tolerance used, in Å"),
+    fort34: z.string().nullable().describe(
+      "The geometry file of a deck that says EXTERNAL (give it to jobs.submit as fort34), else null",
+    ),
     warnings: z.array(z.string()).describe("What to know about the deck"),
   }),
   errors: ["invalid_input_file", "provider_failed"],
@@ -73,6 +104,7 @@ export const generateD12 = defineMethod({
         { element: "O", atomic_number: 8, frac: [0, 0, 0.5], wyckoff: "b" },
       ],
       symprec: 0.001,
+      fort34: null,
       warnings: [],
     },
   }],

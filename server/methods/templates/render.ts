@@ -15,7 +15,8 @@ export const render = defineMethod({
     "With structure (exactly one of material_id, cif, poscar or structure, as " +
     "materials.generate_d12 takes them), the template's structure variable holds the geometry " +
     "block written the way generate_d12 writes it, the SHRINK for the cell and the default band " +
-    "path of its lattice. Rendering is plain text (no HTML escaping), in a worker that sees no " +
+    "path of its lattice; a structure whose CRYSTAL-block geometry fails the round trip gets " +
+    "EXTERNAL there, and fort34 holds the file the deck reads. Rendering is plain text (no HTML escaping), in a worker that sees no " +
     "file and is stopped past 2 s. The text is then checked by the daemon's deck parser: valid " +
     "and problems say what it found.",
   params: z.strictObject({
@@ -28,6 +29,10 @@ export const render = defineMethod({
     structure: z.strictObject({
       ...STRUCTURE_SOURCE,
       symprec: z.number().positive().max(1).optional().describe("Symmetry tolerance in Å"),
+      geometry: z.enum(["auto", "external"]).optional().describe(
+        "auto (default): the CRYSTAL block when it rebuilds the structure, else EXTERNAL; " +
+          "external: always EXTERNAL, with its fort34",
+      ),
     }).optional().describe("The structure whose geometry the deck takes"),
   }),
   result: z.strictObject({
@@ -35,6 +40,9 @@ export const render = defineMethod({
     valid: z.boolean().describe("True when the deck parser found nothing wrong"),
     problems: z.array(z.string()).describe("What the deck parser found, with line numbers"),
     warnings: z.array(z.string()).describe("What to know about the structure as written"),
+    fort34: z.string().nullable().describe(
+      "The fort.34 an EXTERNAL geometry reads (give it to jobs.submit as fort34), else null",
+    ),
   }),
   errors: ["not_found", "template_error", "invalid_input_file", "provider_failed"],
   examples: [{
@@ -45,6 +53,7 @@ export const render = defineMethod({
       valid: true,
       problems: [],
       warnings: [],
+      fort34: null,
     },
   }],
   async handler(params, ctx: MethodContext) {
@@ -57,6 +66,7 @@ export const render = defineMethod({
       params: params.params,
       structure,
       symprec: params.structure?.symprec,
+      geometry: params.structure?.geometry,
     });
   },
 });

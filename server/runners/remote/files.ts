@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { InvalidStateError, SlurmRejectedError } from "../../errors.ts";
 import type { FileTail } from "../runner.ts";
 import type { JobRow } from "../../model/job.ts";
-import { INPUT_FILE, PROPERTIES_INPUT_FILE, RESTART_FILES } from "../../jobs/job_dir.ts";
+import {
+  FORT34_FILE,
+  INPUT_FILE,
+  PROPERTIES_INPUT_FILE,
+  RESTART_FILES,
+} from "../../jobs/job_dir.ts";
 import { firstLine } from "../../slurm/commands.ts";
 import type { Transport } from "./scheduler.ts";
 
@@ -30,7 +35,8 @@ export function sameClusterRestartDir(row: JobRow, source: JobRow | null): strin
 /**
  * Makes the job's remote directory and puts its inputs, restart files and run script there.
  * Restart files of a job on the same cluster are the run script's to copy
- * (`sameClusterRestartDir`); others come from the local copy.
+ * (`sameClusterRestartDir`); others come from the local copy. The job's own fort.34, if it has
+ * one, goes up last: it wins.
  */
 export async function uploadJob(
   transport: Transport,
@@ -58,6 +64,9 @@ export async function uploadJob(
         await transport.upload(local, join(dir, name));
       }
     }
+  }
+  if (row.fort34 !== null) {
+    await transport.upload(join(row.work_dir!, FORT34_FILE), join(dir, FORT34_FILE));
   }
   await transport.writeFile(join(dir, job.script.name), job.script.text);
 }

@@ -631,6 +631,19 @@ const MALFORMED_D12: { name: string; text: string; line: number; reason: string 
     reason: 'expected IS1 IS2 IS3 after SHRINK with IS 0, got "END"',
   },
   {
+    name: "ATOMSPIN with fewer pairs than its count",
+    text: edited(MGO, 21, 0, "ATOMSPIN", "2", "1 1"),
+    line: 23,
+    reason: 'expected 2 atom-spin pairs after ATOMSPIN 2, got "1 1"',
+  },
+  {
+    name: "ATOMSPIN with a spin of 2",
+    text: edited(MGO, 21, 0, "ATOMSPIN", "1", "1 2"),
+    line: 23,
+    reason:
+      'expected ATOMSPIN pairs of an atom number (from 1) and a spin of 1, -1 or 0, got "1 2"',
+  },
+  {
     name: "BASISSET without a name",
     text: edited(WATER, 9, 1),
     line: 9,

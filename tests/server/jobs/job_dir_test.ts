@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { resolveJobFile } from "../../../server/jobs/job_dir.ts";
+import { prepareJobDir, resolveJobFile } from "../../../server/jobs/job_dir.ts";
 
 /**
  * A job directory and, beside it, what a probe might try to reach:
@@ -201,3 +201,28 @@ Deno.test("resolveJobFile() accepts a file whose name starts with two dots", () 
     await Deno.writeTextFile(join(dir, "..notes"), "kept");
     assert.equal(await Deno.readTextFile(await resolveJobFile(dir, "..notes")), "kept");
   }));
+
+Deno.test("prepareJobDir() writes the job's fort.34 after the restart copies, so it wins", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const old = join(root, "old");
+    await Deno.mkdir(old);
+    await Deno.writeTextFile(join(old, "fort.34"), "the earlier job's geometry\n");
+    await Deno.writeTextFile(join(old, "fort.9"), "wave function\n");
+    const dir = join(root, "new");
+    const copied = await prepareJobDir(dir, {
+      input: "NiO\nEXTERNAL\n",
+      propertiesInput: null,
+      restartDir: old,
+      fort34: "3 1 4\n",
+    });
+    assert.deepEqual(copied.sort(), ["fort.20", "fort.34", "fort.9"]);
+    assert.equal(await Deno.readTextFile(join(dir, "fort.34")), "3 1 4\n");
+    assert.equal((await Deno.stat(join(dir, "fort.34"))).mode! & 0o777, 0o600);
+    const plain = join(root, "plain");
+    await prepareJobDir(plain, { input: "MgO\n", propertiesInput: null, restartDir: null });
+    assert.ok(!(await Deno.stat(join(plain, "fort.34")).then(() => true, () => false)));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

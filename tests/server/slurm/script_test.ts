@@ -297,3 +297,22 @@ Deno.test("renderSbatchScript() copies the restart files of restart_dir when the
     await Deno.remove(source, { recursive: true });
   }
 });
+
+Deno.test("renderSbatchScript() leaves a fort.34 the job brought itself in place of the source's", async () => {
+  const crystal = new URL("crystal", FAKE_CRYSTAL).pathname;
+  const source = await Deno.makeTempDir({ prefix: "crystalmath-opt-" });
+  const { dir, code } = await runScript((d) => {
+    Deno.writeTextFileSync(join(source, "fort.34"), "the source's\n");
+    Deno.writeTextFileSync(join(source, "fort.9"), "wave function\n");
+    Deno.writeTextFileSync(join(d, "fort.34"), "the job's own\n");
+    return { ...withFake(d, crystal), restart_dir: source, properties: null };
+  }, "MGO TEST\nEND\n");
+  try {
+    assert.equal(code, 0);
+    assert.equal(await Deno.readTextFile(join(dir, "fort.34")), "the job's own\n");
+    assert.equal(await Deno.readTextFile(join(dir, "fort.20")), "wave function\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(source, { recursive: true });
+  }
+});

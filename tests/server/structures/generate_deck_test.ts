@@ -9,6 +9,7 @@ import {
   type Structure,
 } from "../../../server/structures/structure.ts";
 import { operationsOf } from "../../../server/structures/symmetry.ts";
+import { fixtureTest, readCrystalFixture } from "../../_fixtures.ts";
 
 const A = 4.21;
 const CUBIC: Lattice = [[A, 0, 0], [0, A, 0], [0, 0, A]];
@@ -161,7 +162,8 @@ Deno.test("a two-origin group is written in origin choice 1 whichever origin the
     // diamond. Origin choice 2 would have written ±(1/8,1/8,1/8).
     const [site] = deck.asymmetric_unit;
     assert.ok(["0,0,0", "0,0,0.5"].includes(String(site!.frac)), `shift ${shift}: ${site!.frac}`);
-    assert.match(deck.d12, /\nCRYSTAL\n0 0 0\n227\n5\.431\n1\n14 0 0 0(\.5)?\nBASISSET\n/);
+    // IFSO = 1: CRYSTAL's origin choice 1 for a two-origin group (see the mackinawite test).
+    assert.match(deck.d12, /\nCRYSTAL\n0 0 1\n227\n5\.431\n1\n14 0 0 0(\.5)?\nBASISSET\n/);
     const lattice = silicon(0).lattice;
     const rebuilt = expand([{ element: "Si", frac: site!.frac }], {
       operations,
@@ -176,3 +178,72 @@ Deno.test("a two-origin group is written in origin choice 1 whichever origin the
     assert.ok(Math.abs(nearest - (a * Math.sqrt(3)) / 4) < 1e-6, `nearest ${nearest}`);
   }
 });
+
+/** CRYSTAL's "COORDINATES OF THE EQUIVALENT ATOMS" table (the first one) of an output. */
+function equivalentAtoms(output: string): { z: number; frac: number[] }[] {
+  const table = output.split("COORDINATES OF THE EQUIVALENT ATOMS")[1]!.split(
+    "NUMBER OF SYMMETRY",
+  )[0]!;
+  return [...table.matchAll(/^\s+\d+\s+\d+\s+\d+\s+(\d+) \w+\s+(\S+)\s+(\S+)\s+(\S+)\s*$/gm)]
+    .map((m) => ({ z: Number(m[1]), frac: [m[2], m[3], m[4]].map(Number) }));
+}
+
+fixtureTest(
+  "CRYSTAL reads `0 0 1` in origin choice 1 (mackinawite, P4/nmm), and a two-origin deck says `0 0 1`",
+  async () => {
+    const output = readCrystalFixture("FAILED_GEOM_mackinawite_opt.out");
+    const input = parseDeck(
+      output.slice(output.indexOf("Mineralogical Magazine"), output.indexOf("\n# mpiexec")),
+    );
+    if (input.geometry.kind !== "CRYSTAL") throw new Error("not a CRYSTAL block");
+    assert.deepEqual(input.geometry.flags, { iflag: 0, ifhr: 0, ifso: 1 });
+    assert.match(output, /SHIFT OF THE ORIGIN\s+:\s+3\/4\s+1\/4\s+0\n/);
+    const printed = equivalentAtoms(output);
+    assert.equal(printed.length, 4);
+    const [a, c] = [3.55114561, 5.35521437];
+    const lattice: Lattice = [[a, 0, 0], [0, a, 0], [0, 0, c]];
+    const asWritten = input.geometry.atoms.map((atom) => ({
+      element: atom.atomic_number === 26 ? "Fe" : "S",
+      frac: [atom.x, atom.y, atom.z],
+    }));
+    const sameSites = (sites: { element: string; frac: readonly number[] }[]) =>
+      sites.length === printed.length &&
+      printed.every((p) =>
+        sites.some((s) =>
+          s.element === (p.z === 26 ? "Fe" : "S") &&
+          periodicDistance(lattice, s.frac, p.frac) < 1e-6
+        )
+      );
+    // What CRYSTAL made of the deck is its atoms expanded in origin choice 1 (Hall 408), not 2 (409).
+    const origin1 = expand(asWritten, {
+      operations: await operationsOf(408),
+      lattice,
+      tolerance: 1e-3,
+    });
+    const origin2 = expand(asWritten, {
+      operations: await operationsOf(409),
+      lattice,
+      tolerance: 1e-3,
+    });
+    assert.ok(sameSites(origin1), "origin choice 1 rebuilds CRYSTAL's atoms");
+    assert.ok(!sameSites(origin2), "origin choice 2 does not");
+    // The other way: CRYSTAL's atoms as a structure give a deck with `0 0 1` that rebuilds them.
+    const deck = await generateDeck({
+      lattice,
+      sites: printed.map((p) => ({
+        element: p.z === 26 ? "Fe" : "S",
+        frac: p.frac.map((x) => x - Math.floor(x)) as [number, number, number],
+        occupancy: 1,
+      })),
+      source: "poscar",
+      problems: [],
+      warnings: [],
+    });
+    assert.deepEqual(deck.space_group, { number: 129, symbol: "P 4/n m m", hall_number: 408 });
+    assert.match(deck.d12, /\nCRYSTAL\n0 0 1\n129\n3\.55114561 5\.35521437\n2\n/);
+    const written = deck.asymmetric_unit.map((s) => ({ element: s.element, frac: s.frac }));
+    assert.ok(
+      sameSites(expand(written, { operations: await operationsOf(408), lattice, tolerance: 1e-3 })),
+    );
+  },
+);

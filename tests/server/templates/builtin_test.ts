@@ -76,6 +76,17 @@ Deno.test("a structure fills the geometry, SHRINK from its cell and its lattice'
       /\nCRYSTAL\n0 0 0\n225\n4\.21\n2\n12 0 0 0\n8 0 0 0\.5\nOPTGEOM\nATOMONLY\n/,
     );
     assert.match(opt.text, /\nSHRINK\n13 26\n/);
+    const external = await renderTemplate(set, {
+      name: "single_point",
+      params: {},
+      structure: mgo,
+      geometry: "external",
+    });
+    assert.match(external.text, /^.*\nEXTERNAL\nBASISSET\n/);
+    assert.ok(external.valid, external.problems.join("; "));
+    assert.match(external.fort34 ?? "", /^ +3 +5 +6\n/);
+    assert.match(external.warnings.join("\n"), /EXTERNAL, as asked/);
+    assert.equal(opt.fort34, null);
     const bands = await renderTemplate(set, { name: "band_structure", params: {}, structure: mgo });
     assert.match(bands.text, /\n4 0 200 1 26 1 0\nG X\nX W\nW L\nL G\nEND\n$/);
     const rutile = readStructure({ poscar: RUTILE });
