@@ -197,6 +197,35 @@ function submission(name: string, input: string, extra: Record<string, unknown> 
   });
 }
 
+Deno.test("the terminal UI's auxiliary gui file is the fort.34 of an EXTERNAL deck", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await startDaemon(box, [], { env: FAKE_CRYSTAL_ENV });
+  await using peer = await rawPeer(box.socket);
+  const ui = new Ui(peer);
+  // MgO's primitive cell as fort.34: rows (0, h, h) for a = 4.21 Å, the identity, two atoms.
+  const gui = `${box.dir}/mgo.gui`;
+  await Deno.writeTextFile(
+    gui,
+    "   3   5   6\n 0.0 2.105 2.105\n 2.105 0.0 2.105\n 2.105 2.105 0.0\n   1\n" +
+      " 1.0 0.0 0.0\n 0.0 1.0 0.0\n 0.0 0.0 1.0\n 0.0 0.0 0.0\n" +
+      "   2\n  12 0.0 0.0 0.0\n   8 2.105 2.105 2.105\n 225 1\n",
+  );
+  const external = "MgO from its gui\nEXTERNAL\nEND\nBASISSET\nPOB-TZVP\nSHRINK\n8 8\nEND\n";
+  const pk = await ui.result("submit_job", {
+    json_payload: submission("mgo_gui", external, { auxiliary_files: { gui } }),
+  }) as number;
+  const done = await ui.waitFor(pk, ["COMPLETED", "FAILED"]);
+  assert.equal(done.state, "COMPLETED");
+  const job = await ui.result("jobs.get", { pk }) as { work_dir: string };
+  assert.equal(await Deno.readTextFile(`${job.work_dir}/fort.34`), await Deno.readTextFile(gui));
+  // The binary restart kinds are refused, named.
+  const f9 = await ui.error("submit_job", {
+    json_payload: submission("mgo_f9", deck("MgO"), { auxiliary_files: { f9: gui } }),
+  });
+  assert.equal(f9.code, -32602);
+  assert.match(f9.message, /auxiliary files f9 are not supported/);
+});
+
 Deno.test("the terminal UI's Results tab says why a job failed that printed no error", async () => {
   await using box = await makeSandbox();
   await using _daemon = await startDaemon(box, [], { env: FAKE_CRYSTAL_ENV });

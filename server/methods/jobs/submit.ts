@@ -22,13 +22,13 @@ export const MAX_INPUT_FILE_BYTES = 64 * 1024 * 1024;
 const READ_TIMEOUT_MS = 30_000;
 
 /**
- * Reads the deck `input_path` names: a regular file (not a device, a FIFO or a directory), at
- * most MAX_INPUT_FILE_BYTES, UTF-8 text, within READ_TIMEOUT_MS. Errors name the path and never
- * quote the file.
+ * Reads the text file a path param names (`input_path`, the deck): a regular file (not a device,
+ * a FIFO or a directory), at most MAX_INPUT_FILE_BYTES, UTF-8 text, within READ_TIMEOUT_MS.
+ * Errors name the param and the path and never quote the file.
  */
-async function readDeckFile(path: string): Promise<string> {
+export async function readInputFile(path: string, param = "input_path"): Promise<string> {
   const refuse = (why: string, cause?: unknown) =>
-    new CrystalInputInvalidError(`Cannot read input_path "${path}": ${why}`, {
+    new CrystalInputInvalidError(`Cannot read ${param} "${path}": ${why}`, {
       data: { path },
       ...(cause === undefined ? {} : { cause }),
     });
@@ -167,7 +167,7 @@ export const submit = defineMethod({
       throw new CrystalInputInvalidError("Cannot submit: give exactly one of input and input_path");
     }
     const fromPath = params.input_path;
-    const input = params.input ?? await readDeckFile(fromPath!);
+    const input = params.input ?? await readInputFile(fromPath!);
     const job = await submitJob(ctx.engine, { ...params, input }).catch((error) => {
       throw fromPath === undefined ? error : withoutContent(error, fromPath);
     });

@@ -207,8 +207,9 @@ export const submitLegacyJob = defineLegacy({
   description: "Parses json_payload as the UI's JobSubmission and calls jobs.submit: " +
     "input_content is the deck, runner_type local/slurm/ssh (absent: local), cluster_id (when " +
     "absent for slurm or ssh, the one cluster of that type, if there is exactly one), " +
-    "scheduler_options as resources, mpi_ranks in parallel mode, workflow_id kept. VASP, " +
-    "Quantum ESPRESSO and auxiliary files are refused naming why.",
+    "scheduler_options as resources, mpi_ranks in parallel mode, workflow_id kept, " +
+    "auxiliary_files.gui (a path) read as the fort34 of an EXTERNAL deck. VASP, Quantum " +
+    "ESPRESSO and the other auxiliary files (f9, hessopt) are refused naming why.",
   backing: ["jobs.submit"],
   envelope: "bare",
   params: z.strictObject({

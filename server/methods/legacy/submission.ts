@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { InvalidParamsError } from "../../errors.ts";
 import { list as listClusters } from "../clusters/list.ts";
-import { submit } from "../jobs/submit.ts";
+import { readInputFile, submit } from "../jobs/submit.ts";
 import type { LegacyCall } from "./define_legacy.ts";
 import { parsePayload } from "./shapes.ts";
 
@@ -92,13 +92,16 @@ export async function submitJob(payload: string, call: LegacyCall): Promise<numb
   if (Object.keys(submission.parameters).length > 0) {
     refuse(submission, "parameters are for VASP; a CRYSTAL job takes its input_content only");
   }
-  if (submission.auxiliary_files && Object.keys(submission.auxiliary_files).length > 0) {
+  // `gui` is the fort.34 an EXTERNAL deck reads (contract §6.4); the binary guesses are not taken.
+  const { gui, ...others } = submission.auxiliary_files ?? {};
+  if (Object.keys(others).length > 0) {
     refuse(
       submission,
-      `auxiliary files (${Object.keys(submission.auxiliary_files).join(", ")}) are not ` +
-        "supported yet: submit without them",
+      `auxiliary files ${Object.keys(others).join(", ")} are not supported: only gui (the ` +
+        "fort.34 of an EXTERNAL geometry) is; submit without the others",
     );
   }
+  const fort34 = gui === undefined ? undefined : await readInputFile(gui, "auxiliary_files.gui");
   const runner = submission.runner_type ?? "local";
   const resources = resourcesOf(submission, runner);
   const job = await call(submit, {
@@ -108,6 +111,7 @@ export async function submitJob(payload: string, call: LegacyCall): Promise<numb
     ...(runner === "local" ? {} : { cluster_id: await clusterFor(submission, runner, call) }),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(submission.workflow_id === undefined ? {} : { workflow_id: submission.workflow_id }),
+    ...(fort34 === undefined ? {} : { fort34 }),
   });
   return job.pk;
 }
