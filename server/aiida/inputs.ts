@@ -8,8 +8,10 @@
  *
  * @module
  */
+import { RHOMBOHEDRAL_GROUPS } from "../crystal/_deck_geometry.ts";
 import type { Deck, DeckKeyword } from "../crystal/deck.ts";
 import { InvalidParamsError } from "../errors.ts";
+import { TWO_ORIGIN_GROUPS } from "../structures/d12_writer.ts";
 import { ELEMENTS } from "../structures/elements.ts";
 import { CRYSTAL_DFT_WORKFLOW } from "./verdi.ts";
 
@@ -55,41 +57,13 @@ export interface LauncherInputs {
   options: Record<string, unknown>;
 }
 
-/** The groups with rhombohedral lattices (IFHR chooses hexagonal or rhombohedral axes). */
-const RHOMBOHEDRAL = new Set([146, 148, 155, 160, 161, 166, 167]);
-/**
- * The groups with two origin choices in the International Tables. CRYSTAL's IFSO 0 takes the
- * second (origin at the inversion centre), IFSO 1 the first: the mackinawite fixture (P4/nmm,
+/*
+ * For the groups with two origin choices (TWO_ORIGIN_GROUPS), CRYSTAL's IFSO 0 takes the second
+ * (origin at the inversion centre), IFSO 1 the first: the mackinawite fixture (P4/nmm,
  * IFSO 1, FAILED_GEOM_mackinawite_opt.out) prints "SHIFT OF THE ORIGIN 3/4 1/4 0" and puts Fe
  * at 0 0 0 and 1/2 1/2 0, S at 0 1/2 z and 1/2 0 -z, the 2a and 2c orbits of origin choice 1.
  * ASE's crystal() numbers them the ITA way: setting 1 is origin choice 1, setting 2 choice 2.
  */
-const TWO_ORIGINS = new Set([
-  48,
-  50,
-  59,
-  68,
-  70,
-  85,
-  86,
-  88,
-  125,
-  126,
-  129,
-  130,
-  133,
-  134,
-  137,
-  138,
-  141,
-  142,
-  201,
-  203,
-  222,
-  224,
-  227,
-  228,
-]);
 
 /** Functionals that are one keyword in CRYSTAL and in the plugin's schema. */
 const FUNCTIONALS = new Set([
@@ -178,11 +152,11 @@ function structureOf(deck: Deck): LauncherInputs["structure"] {
     refuse("its space group is a symbol (IFLAG 1); give it by number");
   }
   const sg = g.space_group;
-  if (g.flags.ifso > 1 || (g.flags.ifso === 1 && !TWO_ORIGINS.has(sg))) {
+  if (g.flags.ifso > 1 || (g.flags.ifso === 1 && !TWO_ORIGIN_GROUPS.has(sg))) {
     refuse(`IFSO ${g.flags.ifso} (an origin shift) is not read for space group ${sg}; use 0`);
   }
-  const rhombohedralAxes = RHOMBOHEDRAL.has(sg) && g.flags.ifhr === 1;
-  const secondOrigin = TWO_ORIGINS.has(sg) && g.flags.ifso === 0;
+  const rhombohedralAxes = RHOMBOHEDRAL_GROUPS.has(sg) && g.flags.ifhr === 1;
+  const secondOrigin = TWO_ORIGIN_GROUPS.has(sg) && g.flags.ifso === 0;
   const setting: 1 | 2 = rhombohedralAxes || secondOrigin ? 2 : 1;
   const { a } = g.lattice;
   const b = g.lattice.b ?? a;

@@ -27,7 +27,7 @@ const LATTICE_ORDER: readonly LatticeName[] = ["a", "b", "c", "alpha", "beta", "
 
 const KINDS_TEXT = "CRYSTAL, SLAB, POLYMER, MOLECULE, EXTERNAL or DLVINPUT";
 /** Space groups with an R lattice, given in the rhombohedral cell when IFHR is 1. */
-const RHOMBOHEDRAL_GROUPS = new Set([146, 148, 155, 160, 161, 166, 167]);
+export const RHOMBOHEDRAL_GROUPS = new Set([146, 148, 155, 160, 161, 166, 167]);
 
 /** Reads the geometry keyword after the title and the records it takes. */
 export function readGeometry(cursor: Cursor): Geometry {
