@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { Fort25Error, parseFort25 } from "../../../server/crystal/fort25.ts";
+import { electronicLevels } from "../../../server/crystal/electronic_levels.ts";
+import { HARTREE_TO_EV } from "../../../server/crystal/output_parser.ts";
+import {
+  BandStructureError,
+  bandStructureOf,
+  gapOf,
+  pathLabels,
+  totalDosOf,
+} from "../../../server/workflows/band_structure.ts";
+import { fixtureTest, readCrystalFixture } from "../../_fixtures.ts";
+
+/** E12.5 as Fortran writes it: no separator before a minus sign. */
+function e12(value: number): string {
+  const [mantissa, exponent] = value.toExponential(5).split("e");
+  const exp = Number(exponent);
+  return `${mantissa}E${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`
+    .padStart(12);
+}
+
+/** A fort.25 BAND record in CRYSTAL's layout, six values a line. */
+function bandRecord(energies: number[][], options: { dk: number; fermi: number; ihferm?: number }) {
+  const values = energies.flat().map(e12);
+  const rows: string[] = [];
+  for (let i = 0; i < values.length; i += 6) rows.push(values.slice(i, i + 6).join(""));
+  return [
+    `-%-${options.ihferm ?? 0}BAND${String(energies[0]!.length).padStart(5)}` +
+    `${String(energies.length).padStart(5)}${e12(0)}${e12(options.dk)}${e12(options.fermi)}`,
+    `${e12(-1)}${e12(1)}`,
+    "    0    0    0    4    0    4",
+    ...rows,
+  ].join("\n");
+}
+
+const SEGMENTS = [{ from: "G", to: "X" }, { from: "X", to: "W" }];
+
+Deno.test("parseFort25() reads touching E12.5 values and the record headers", () => {
+  const text = bandRecord([[-1.5, -0.15, 0.1], [-1.5, -0.2, 0.05]], { dk: 0.125, fermi: -0.15 }) +
+    "\n-%-0DOSS    1    3 0.00000E+00 1.00000E-01-1.50000E-01\n 0.00000E+00-3.00000E-01\n" +
+    "    1    2    0    0    0    0\n 0.00000E+00 2.00000E+00 4.00000E+00\n";
+  const f25 = parseFort25(text);
+  assert.equal(f25.bands.length, 1);
+  assert.deepEqual(f25.bands[0]!.energies, [[-1.5, -0.15, 0.1], [-1.5, -0.2, 0.05]]);
+  assert.equal(f25.bands[0]!.dk, 0.125);
+  assert.equal(f25.bands[0]!.fermi_ha, -0.15);
+  assert.deepEqual(f25.dos[0]!.values, [0, 2, 4]);
+  assert.equal(f25.dos[0]!.e0, -0.3);
+  assert.throws(() => parseFort25("-%-0BAND   14    7 0.00000E+00\n"), Fort25Error);
+  assert.throws(
+    () => parseFort25(bandRecord([[1, 2]], { dk: 1, fermi: 0 }).replace(/\n[^\n]*$/, "\n")),
+    /BAND record of 1 k-points × 2 bands has 0 values/,
+  );
+});
+
+Deno.test("gapOf() finds an indirect gap from hand-made bands", () => {
+  // Band 2 (the top valence band) peaks at Γ (-0.15 Ha); band 3 dips at X (0.10 Ha): the gap
+  // is 0.25 Ha, indirect; the smallest gap at one k-point is at X, 0.10 - (-0.25) = 0.35 Ha.
+  const gx = bandRecord([[-2, -0.15, 0.3], [-2, -0.2, 0.2], [-2, -0.25, 0.1]], {
+    dk: 0.5,
+    fermi: -0.16,
+  });
+  const xw = bandRecord([[-2, -0.25, 0.1], [-2, -0.3, 0.4]], { dk: 0.25, fermi: -0.16 });
+  const bands = bandStructureOf(parseFort25(`${gx}\n${xw}\n`).bands, {
+    segments: SEGMENTS,
+    last_band: 3,
+  });
+  assert.deepEqual(bands.distances, [0, 0.5, 1, 1, 1.25]);
+  assert.deepEqual(bands.ticks, [{ x: 0, label: "G" }, { x: 1, label: "X" }, {
+    x: 1.25,
+    label: "W",
+  }]);
+  const gap = gapOf(bands, { segments: SEGMENTS, valence: [2], state: "insulating" });
+  assert.ok(Math.abs(gap.gap_ev - 0.25 * HARTREE_TO_EV) < 1e-9);
+  assert.equal(gap.direct, false);
+  assert.ok(Math.abs(gap.direct_gap_ev! - 0.35 * HARTREE_TO_EV) < 1e-9);
+  assert.deepEqual(
+    { ...gap.vbm!, energy_ev: Number((gap.vbm!.energy_ev / HARTREE_TO_EV).toFixed(9)) },
+    { energy_ev: -0.15, band: 2, spin: null, label: "G", segment: "G-X", fraction: 0 },
+  );
+  assert.equal(gap.cbm!.label, "X");
+  assert.equal(gap.cbm!.band, 3);
+  // The same bands with band 2 also at -0.15 at X: VBM and CBM meet at X, a direct gap.
+  const direct = bandStructureOf(
+    parseFort25(`${gx.replace("-2.50000E-01", "-1.50000E-01")}\n${xw}\n`).bands,
+    { segments: SEGMENTS, last_band: 3 },
+  );
+  const g2 = gapOf(direct, { segments: SEGMENTS, valence: [2], state: "insulating" });
+  assert.equal(g2.direct, true);
+  assert.equal(g2.vbm!.label, "G", "the first of equal maxima");
+  // The occupied count comes from the output; not from the Fermi energy (-0.16 Ha is below the
+  // top of band 2 here, as it can be on a real path).
+  assert.throws(
+    () => gapOf(bands, { segments: SEGMENTS, valence: [3], state: "insulating" }),
+    /bands 3 and 4 .* not all among the bands 1-3 written/,
+  );
+  assert.throws(
+    () => gapOf(bands, { segments: SEGMENTS, valence: [], state: null }),
+    BandStructureError,
+  );
+  assert.equal(
+    gapOf(bands, { segments: SEGMENTS, valence: [], state: "conducting" }).is_metal,
+    true,
+  );
+  // Overlapping bands are a metal whatever the output says.
+  const dipped = bandRecord([[-2, -0.15, 0.3], [-2, -0.2, -0.18], [-2, -0.25, 0.1]], {
+    dk: 0.5,
+    fermi: -0.16,
+  });
+  const overlap = bandStructureOf(
+    parseFort25(`${dipped}\n${xw}\n`).bands,
+    { segments: SEGMENTS, last_band: 3 },
+  );
+  const none = gapOf(overlap, { segments: SEGMENTS, valence: [2], state: "insulating" });
+  assert.deepEqual([none.is_metal, none.gap_ev, none.vbm], [true, 0, null]);
+});
+
+Deno.test("gapOf() takes the smaller of the alpha and beta gaps of an open shell", () => {
+  const alpha = bandRecord([[-0.2, 0.2], [-0.3, 0.3]], { dk: 1, fermi: -0.2, ihferm: 1 });
+  const beta = bandRecord([[-0.25, 0.1], [-0.1, 0.4]], { dk: 1, fermi: -0.2, ihferm: 1 });
+  const segments = [{ from: "G", to: "X" }];
+  const bands = bandStructureOf(parseFort25(`${alpha}\n${beta}\n`).bands, {
+    segments,
+    last_band: 6,
+  });
+  assert.equal(bands.spins, 2);
+  const gap = gapOf(bands, { segments, valence: [5], state: "insulating" });
+  // VBM: beta at X (-0.1); CBM: beta at G (0.1): 0.2 Ha, indirect.
+  assert.ok(Math.abs(gap.gap_ev - 0.2 * HARTREE_TO_EV) < 1e-9);
+  assert.equal(gap.vbm!.spin, "beta");
+  assert.equal(gap.direct, false);
+});
+
+Deno.test("pathLabels() marks breaks, totalDosOf() sums spins per eV", () => {
+  assert.deepEqual(pathLabels([{ from: "G", to: "X" }, { from: "K", to: "G" }]), ["G", "X|K", "G"]);
+  const dos = totalDosOf([
+    { ihferm: 0, npts: 2, de: 0.5, fermi_ha: 0, e0: -0.5, projection: 1, values: [1, 1] },
+    { ihferm: 0, npts: 2, de: 0.5, fermi_ha: 0, e0: -0.5, projection: 2, values: [2, 4] },
+  ])!;
+  assert.deepEqual(dos.energies_ev, [-0.5 * HARTREE_TO_EV, 0]);
+  assert.deepEqual(dos.states_per_ev, [2 / HARTREE_TO_EV, 4 / HARTREE_TO_EV]);
+});
+
+fixtureTest("electronicLevels() reads the band count and Fermi energy CRYSTAL prints", () => {
+  const levels = electronicLevels(readCrystalFixture("out_mgo.outp"));
+  assert.equal(levels.ao_count, 26);
+  assert.equal(levels.electrons_per_cell, 20);
+  assert.equal(levels.state, "insulating");
+  assert.deepEqual(levels.valence_bands, [10]);
+  assert.equal(levels.fermi_ha, -0.15202);
+  const na2o = electronicLevels(readCrystalFixture("Na2O.out"));
+  assert.deepEqual(na2o.valence_bands, [15], "two TOP lines of one closed shell are one count");
+  assert.equal(na2o.ao_count, 59);
+  const open = electronicLevels(
+    " ALPHA      ELECTRONS\n INSULATING STATE\n TOP OF VALENCE BANDS -    BAND     14; K    1; EIG -2.0E-01 AU\n" +
+      " BOTTOM OF VIRTUAL BANDS - BAND     15; K    1; EIG  1.0E-01 AU\n BETA       ELECTRONS\n" +
+      " INSULATING STATE\n TOP OF VALENCE BANDS -    BAND     12; K    3; EIG -2.5E-01 AU\n" +
+      " BOTTOM OF VIRTUAL BANDS - BAND     13; K    1; EIG  1.0E-01 AU\n",
+  );
+  assert.deepEqual(open.valence_bands, [14, 12]);
+  const metal = electronicLevels(" POSSIBLY CONDUCTING STATE - EFERMI(AU) -1.4369862E-01\n");
+  assert.equal(metal.state, "conducting");
+  assert.equal(metal.fermi_ha, -0.14369862);
+  assert.deepEqual(metal.valence_bands, []);
+});
