@@ -252,6 +252,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 10,
+    description: "properties-only jobs, and members that run properties or restart",
+    sql: `
+      -- A job that runs properties alone, on the fort.9 of the job it restarts from.
+      ALTER TABLE jobs ADD COLUMN properties_only INTEGER NOT NULL DEFAULT 0
+        CHECK (properties_only IN (0, 1));
+      -- A member's .d3, the member whose files it restarts from, and whether it runs properties
+      -- alone; a member planned on an existing job is recorded with that job from the start.
+      ALTER TABLE workflow_members ADD COLUMN properties_input TEXT;
+      ALTER TABLE workflow_members ADD COLUMN restart_from_key TEXT;
+      ALTER TABLE workflow_members ADD COLUMN properties_only INTEGER NOT NULL DEFAULT 0
+        CHECK (properties_only IN (0, 1));
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -38,6 +38,8 @@ export interface SbatchSpec {
   };
   /** When an INPUT.d3 run follows a successful SCF. */
   properties?: { executable: string; parallel_executable: string } | null;
+  /** Run properties alone, on the fort.9 already in work_dir: no CRYSTAL run. */
+  properties_only?: boolean;
   /** true → mpirun/srun + Pcrystal (reads INPUT file), false → serial crystal < INPUT. */
   parallel: boolean;
 }
@@ -161,7 +163,13 @@ function sbatchLines(spec: SbatchSpec): string[] {
 /** What a run script needs, with or without a batch scheduler. */
 export type RunSpec = Pick<
   SbatchSpec,
-  "work_dir" | "output_name" | "setup_commands" | "crystal" | "properties" | "parallel"
+  | "work_dir"
+  | "output_name"
+  | "setup_commands"
+  | "crystal"
+  | "properties"
+  | "properties_only"
+  | "parallel"
 >;
 
 /**
@@ -170,7 +178,8 @@ export type RunSpec = Pick<
  * way the daemon learns the outcome; then, if properties are given and the SCF succeeded, INPUT
  * is swapped (cp INPUT INPUT.d12; cp INPUT.d3 INPUT) and properties runs into
  * <output_name>.properties.out/.err, writing `.exit_code_properties`. It exits with CRYSTAL's
- * code. `ranks` and `threads` are shell words: numbers, or the scheduler's variables.
+ * code. A properties-only run swaps INPUT and runs properties at once, recording its code in both
+ * `.exit_code_properties` and `.exit_code` (the daemon's sign that the run ended). `ranks` and `threads` are shell words: numbers, or the scheduler's variables.
  */
 function runBody(
   spec: RunSpec,
@@ -187,7 +196,7 @@ function runBody(
   const crystal = spec.parallel
     ? run("crystal.parallel_executable", spec.crystal.parallel_executable, name)
     : run("crystal.executable", spec.crystal.executable, name);
-  const body = [
+  const head = [
     "set -u",
     // SLURM falls back to /tmp when --chdir fails; never run (or record an outcome) elsewhere.
     `cd ${word(checked("work_dir", spec.work_dir, PATH_RULE))} || exit 1`,
@@ -195,6 +204,27 @@ function runBody(
     ...(counts.pidFile === undefined ? [] : [record(counts.pidFile, '"$$"')]),
     `export OMP_NUM_THREADS=${counts.threads}`,
     ...setup,
+  ];
+  if (spec.properties_only) {
+    if (!spec.properties) throw new TypeError("A properties-only run needs properties programs");
+    const properties = spec.parallel
+      ? run(
+        "properties.parallel_executable",
+        spec.properties.parallel_executable,
+        `${name}.properties`,
+      )
+      : run("properties.executable", spec.properties.executable, `${name}.properties`);
+    return [
+      ...head,
+      `cp INPUT INPUT.d12 && cp INPUT.d3 INPUT && ${properties}`,
+      "rc=$?",
+      record(".exit_code_properties", '"$rc"'),
+      record(".exit_code", '"$rc"'),
+      'exit "$rc"',
+    ];
+  }
+  const body = [
+    ...head,
     crystal,
     "rc=$?",
     record(".exit_code", '"$rc"'),

@@ -93,6 +93,7 @@ export function runSpecOf(job: JobRow, cluster: Cluster, ranks: number): RunSpec
       executable: crystal.properties ?? "properties",
       parallel_executable: crystal.parallel_properties ?? "Pproperties",
     },
+    ...(job.properties_only ? { properties_only: true } : {}),
     parallel: ranks > 1,
   };
 }
