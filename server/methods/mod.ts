@@ -40,7 +40,7 @@ import { render as renderTemplate } from "./templates/render.ts";
 import { SYSTEM_METHODS } from "./system/mod.ts";
 import { available as workflowsAvailable } from "./workflows/available.ts";
 import { cancel as workflowsCancel } from "./workflows/cancel.ts";
-import { createConvergence, createEos } from "./workflows/create.ts";
+import { createBands, createConvergence, createEos } from "./workflows/create.ts";
 import { get as workflowsGet } from "./workflows/get.ts";
 import { list as workflowsList } from "./workflows/list.ts";
 import { plot as workflowsPlot } from "./workflows/plot.ts";
@@ -81,6 +81,7 @@ export const METHODS = [
   workflowsAvailable,
   createConvergence,
   createEos,
+  createBands,
   workflowsPrepare,
   workflowsList,
   workflowsGet,

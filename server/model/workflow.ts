@@ -42,6 +42,9 @@ export interface MemberRow {
   depends_on_json: string;
   meta_json: string;
   job_pk: number | null;
+  properties_input: string | null;
+  restart_from_key: string | null;
+  properties_only: number;
 }
 
 /** A member as a workflow type plans it. */
@@ -54,6 +57,14 @@ export interface MemberPlan {
   depends_on: string[];
   /** What the analysis needs to know of the member: its scanned value, its volume scale. */
   meta: Record<string, unknown>;
+  /** A .d3 deck: properties runs after the SCF (or alone, with properties_only). */
+  properties_input?: string;
+  /** The key of an earlier member whose job's restart files (fort.9, fort.34) it starts from. */
+  restart_from?: string;
+  /** Run properties alone on restart_from's fort.9. */
+  properties_only?: boolean;
+  /** An existing job that is this member (a completed SCF to build on): no job is made. */
+  job_pk?: number;
 }
 
 /** The public id of workflow `pk`: "wf-<pk>", as its members carry it in workflow_id. */

@@ -55,6 +55,8 @@ export interface Gap {
   direct_gap_ev: number | null;
   vbm: BandEdge | null;
   cbm: BandEdge | null;
+  /** Where the edges are along the path (BandStructure.distances), for a plot. */
+  at: { vbm: number; cbm: number } | null;
 }
 
 /** A band structure that cannot be read as asked, saying why. */
@@ -169,6 +171,7 @@ export function gapOf(
     direct_gap_ev: null,
     vbm: null,
     cbm: null,
+    at: null,
   };
   if (options.state === "conducting") return metal;
   if (options.valence.length === 0) {
@@ -206,6 +209,7 @@ export function gapOf(
     direct_gap_ev: direct * HARTREE_TO_EV,
     vbm: edge(bands, options.segments, vbm),
     cbm: edge(bands, options.segments, cbm),
+    at: { vbm: bands.distances[vbm.k]!, cbm: bands.distances[cbm.k]! },
   };
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { CONVERGENCE } from "../../workflows/convergence.ts";
+import { BANDS } from "../../workflows/bands.ts";
 import { EOS } from "../../workflows/eos.ts";
 import { createMethodFor } from "./_create.ts";
 
@@ -11,3 +12,5 @@ import { createMethodFor } from "./_create.ts";
 export const createConvergence = createMethodFor(CONVERGENCE);
 /** `workflows.create_eos`. */
 export const createEos = createMethodFor(EOS);
+/** `workflows.create_bands`. */
+export const createBands = createMethodFor(BANDS);
