@@ -1,0 +1,146 @@
+/**
+ * workflows.create_bands through the real daemon and the stand-in CRYSTAL's [model] marker,
+ * whose properties run writes bands with a known gap (tests/fixtures/fake_crystal/crystal):
+ * 0.25 Ha, indirect from G to X, with 10 occupied bands of 26.
+ */
+import assert from "node:assert/strict";
+import { SocketClient } from "../../client/socket_client.ts";
+import { makeSandbox, type Sandbox, startDaemon } from "../_harness.ts";
+import { deck, FAKE_CRYSTAL_ENV, waitFor, waitForJob } from "../_jobs.ts";
+
+const HARTREE_TO_EV = 27.211386245988;
+
+interface Workflow {
+  id: string;
+  state: string;
+  jobs: { pk: number; key: string; state: string | null }[];
+  result: Record<string, unknown> | null;
+  warnings: string[];
+  error: string | null;
+}
+
+function daemonFor(box: Sandbox) {
+  return startDaemon(box, [], { env: FAKE_CRYSTAL_ENV });
+}
+
+function waitForWorkflow(client: SocketClient, id: string): Promise<Workflow> {
+  return waitFor(
+    `workflow ${id} to end`,
+    () => client.request("workflows.get", { id }) as Promise<Workflow>,
+    (w) => ["completed", "failed", "cancelled"].includes(w.state),
+    60_000,
+  );
+}
+
+function checkModelGap(result: Record<string, unknown>): void {
+  const near = (actual: unknown, expected: number, what: string) =>
+    assert.ok(
+      typeof actual === "number" && Math.abs(actual - expected) < 1e-9,
+      `${what}: ${actual}, expected ${expected}`,
+    );
+  near(result["gap_ev"], 0.25 * HARTREE_TO_EV, "gap");
+  near(result["direct_gap_ev"], 0.27 * HARTREE_TO_EV, "direct gap");
+  assert.equal(result["direct"], false);
+  assert.equal(result["is_metal"], false);
+  const vbm = result["vbm"] as Record<string, unknown>;
+  const cbm = result["cbm"] as Record<string, unknown>;
+  assert.deepEqual([vbm["label"], vbm["band"], cbm["label"], cbm["band"]], ["G", 10, "X", 11]);
+  near(vbm["energy_ev"], -0.15 * HARTREE_TO_EV, "VBM");
+  near(result["fermi_energy_ev"], -0.15 * HARTREE_TO_EV, "E_F");
+  assert.deepEqual(result["path"], ["G", "X", "W", "L", "G"], "rock salt: the cF path");
+  assert.deepEqual(result["occupied_bands"], [10]);
+  assert.deepEqual(result["bands_written"], [1, 26], "the 26 AOs the SCF printed");
+}
+
+Deno.test("workflows.create_bands runs an SCF, then properties on its fort.9, and finds the model's gap", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const created = await client.request("workflows.create_bands", {
+    name: "mgo [model]",
+    base_input: deck("MgO"),
+    points_per_segment: 20,
+  }) as { workflow_id: string; jobs: number[] };
+  assert.equal(created.jobs.length, 1, "the SCF first; properties once it has its output");
+  const done = await waitForWorkflow(client, created.workflow_id);
+  assert.equal(done.state, "completed", String(done.error));
+  checkModelGap(done.result!);
+  assert.deepEqual(done.jobs.map((j) => j.key), ["scf", "bands"]);
+  const [scf, props] = done.jobs.map((j) => j.pk);
+  assert.equal(done.result!["scf_pk"], scf);
+  assert.equal(done.result!["k_points"], 80);
+  assert.deepEqual(done.result!["bands_file"], { pk: props, name: "BAND.DAT" });
+  assert.deepEqual(done.result!["dos_file"], { pk: props, name: "DOSS.DAT" });
+  const job = await client.request("jobs.get", { pk: props }) as Record<string, unknown>;
+  assert.equal(job["workflow_id"], created.workflow_id);
+  assert.match(String(job["properties_input"]), /^NEWK\n8 8\n1 0\nBAND\n/);
+  assert.match(String(job["properties_input"]), /\n4 0 80 1 26 1 0\nG X\nX W\nW L\nL G\nDOSS\n/);
+  const files = await client.request("jobs.get_output_file", { pk: props, name: "fort.25" }) as {
+    content: string;
+  };
+  assert.match(files.content, /^-%-0BAND   26   20/);
+  // It ran properties alone: no CRYSTAL output of its own.
+  await assert.rejects(
+    client.request("jobs.get_output_file", { pk: props, name: "mgo-model-bands.out" }),
+  );
+  const { svg } = await client.request("workflows.plot", { id: created.workflow_id }) as {
+    svg: string;
+  };
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 640 400"/);
+  assert.match(svg, />Γ<\/text>[\s\S]*>X<\/text>/);
+  assert.match(svg, /DOS \(states\/eV\)/);
+  const again = await client.request("workflows.plot", { id: created.workflow_id }) as {
+    svg: string;
+  };
+  assert.equal(again.svg, svg, "the same plot twice");
+});
+
+Deno.test("workflows.create_bands on a completed job reuses its fort.9: properties only", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const { pk } = await client.request("jobs.submit", {
+    name: "mgo-scf",
+    input: deck("MgO [model]"),
+  }) as {
+    pk: number;
+  };
+  await waitForJob(client, pk, ["completed"]);
+  const created = await client.request("workflows.create_bands", {
+    name: "mgo [model] again",
+    source_job_pk: pk,
+    with_dos: false,
+    path: ["G", "X", "W"],
+  }) as { workflow_id: string; jobs: number[] };
+  assert.equal(created.jobs[0], pk, "the source job is the SCF member");
+  assert.equal(created.jobs.length, 2, "its output is there: properties is made at once");
+  const done = await waitForWorkflow(client, created.workflow_id);
+  assert.equal(done.state, "completed", String(done.error));
+  assert.equal(done.jobs.length, 2);
+  assert.equal(done.result!["scf_pk"], pk);
+  assert.deepEqual(done.result!["path"], ["G", "X", "W"]);
+  assert.equal(done.result!["dos_file"], null);
+  const list = await client.request("jobs.list", {}) as { total: number };
+  assert.equal(list.total, 2, "one new job: properties");
+});
+
+Deno.test("workflows.create_bands refuses what it cannot compute, naming why", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const bad = (params: Record<string, unknown>, pattern: RegExp) =>
+    assert.rejects(
+      client.request("workflows.create_bands", { name: "x", base_input: deck("MgO"), ...params }),
+      (error: Error & { code?: number }) => {
+        assert.equal(error.code, -32602);
+        assert.match(error.message, pattern);
+        return true;
+      },
+    );
+  await bad({ path: ["G", "x"] }, /"x" is not a point label/);
+  await bad({ path: ["G"] }, /path/);
+  await bad({ bands: [20, 10] }, /must go from the first band to the last/);
+  await bad({ points_per_segment: 1 }, /points_per_segment/);
+  const list = await client.request("workflows.list", {}) as { total: number };
+  assert.equal(list.total, 0, "nothing recorded");
+});
