@@ -324,7 +324,7 @@ export const BANDS = defineWorkflowType({
       lines,
       ticks: bands.ticks,
       y_range: yRange,
-      edges: gap?.at == null ? [] : [
+      edges: gap === null || gap.at === null ? [] : [
         { x: gap.at.vbm, y: gap.vbm!.energy_ev - result.fermi_energy_ev, label: "VBM" },
         { x: gap.at.cbm, y: gap.cbm!.energy_ev - result.fermi_energy_ev, label: "CBM" },
       ],

@@ -78,7 +78,7 @@ Deno.test("workflows.create_bands runs an SCF, then properties on its fort.9, an
   const files = await client.request("jobs.get_output_file", { pk: props, name: "fort.25" }) as {
     content: string;
   };
-  assert.match(files.content, /^-%-0BAND   26   20/);
+  assert.ok(files.content.startsWith("-%-0BAND   26   20"), "26 bands, 20 k-points a segment");
   // It ran properties alone: no CRYSTAL output of its own.
   await assert.rejects(
     client.request("jobs.get_output_file", { pk: props, name: "mgo-model-bands.out" }),
