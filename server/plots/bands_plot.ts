@@ -68,7 +68,7 @@ export function renderBandsPlot(spec: BandsPlotSpec): string {
     `<text x="${f(WIDTH / 2)}" y="24" text-anchor="middle" font-size="14">${
       esc(spec.title)
     }</text>`,
-    `<clipPath id="bands-window"><rect x="${f(LEFT)}" y="${f(TOP)}" width="${f(WIDTH - LEFT)}" ` +
+    `<clipPath id="bands-window"><rect x="${f(LEFT)}" y="${f(TOP)}" width="${f(right - LEFT)}" ` +
     `height="${f(BOTTOM - TOP)}"/></clipPath>`,
     `<path d="M${f(LEFT)},${f(TOP)}V${f(BOTTOM)}H${f(right)}V${f(TOP)}Z" stroke="black" ` +
     `fill="none"/>`,

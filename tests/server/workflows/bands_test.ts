@@ -10,6 +10,13 @@ import {
   totalDosOf,
 } from "../../../server/workflows/band_structure.ts";
 import { fixtureTest, readCrystalFixture } from "../../_fixtures.ts";
+import { parseDeck, parsePropertiesDeck } from "../../../server/crystal/deck.ts";
+import { parseStoredResults } from "../../../server/jobs/outcome.ts";
+import type { JobRow } from "../../../server/model/job.ts";
+import { renderPlot } from "../../../server/plots/svg_plot.ts";
+import { BANDS } from "../../../server/workflows/bands.ts";
+import { kPathFor } from "../../../server/workflows/bands_deck.ts";
+import type { MemberOutcome } from "../../../server/workflows/workflow_type.ts";
 
 /** E12.5 as Fortran writes it: no separator before a minus sign. */
 function e12(value: number): string {
@@ -162,4 +169,152 @@ fixtureTest("electronicLevels() reads the band count and Fermi energy CRYSTAL pr
   assert.equal(metal.state, "conducting");
   assert.equal(metal.fermi_ha, -0.14369862);
   assert.deepEqual(metal.valence_bands, []);
+});
+
+const MGO = "MgO\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0. 0. 0.\n8 0.5 0.5 0.5\nEND\n" +
+  "BASISSET\nPOB-TZVP\nSHRINK\n8 16\nEND\n";
+const GOLDEN = new URL("../../fixtures/plots/", import.meta.url);
+
+/** A member whose job ended `state`, with files. */
+function member(
+  key: string,
+  options: {
+    pk: number;
+    input: string;
+    meta?: Record<string, unknown>;
+    files?: Record<string, string>;
+  },
+  state = "completed",
+): MemberOutcome {
+  return {
+    key,
+    name: key === "scf" ? "mgo SCF" : "mgo bands",
+    meta: options.meta ?? { study: "mgo" },
+    job: {
+      pk: options.pk,
+      state,
+      input: options.input,
+      state_reason: state === "completed" ? "Normal termination" : "SCF not converged",
+      error_snippet: null,
+    } as unknown as JobRow,
+    results: parseStoredResults(null),
+    files: options.files ?? {},
+  };
+}
+
+const SCF_OUT = " NUMBER OF AO                26  EXCHANGE OVERLAP TOL\n" +
+  " INSULATING STATE\n TOP OF VALENCE BANDS -    BAND     10; K    1; EIG -1.52E-01 AU\n";
+
+/** The model of the stand-in CRYSTAL, bands 9 to 12 only, along G-X-W. */
+function modelFort25(): string {
+  const at = (label: string, band: number) =>
+    band === 10
+      ? label === "G" ? -0.15 : -0.25
+      : band === 11
+      ? label === "G" ? 0.12 : label === "X" ? 0.10 : 0.20
+      : band < 10
+      ? -0.6
+      : 0.5;
+  const segment = (from: string, to: string) =>
+    bandRecord(
+      Array.from({ length: 5 }, (_, j) =>
+        [9, 10, 11, 12].map((b) => (1 - j / 4) * at(from, b) + (j / 4) * at(to, b))),
+      { dk: 0.25, fermi: -0.15 },
+    );
+  const dos = "-%-0DOSS    1    6 0.00000E+00 1.00000E-01-1.50000E-01\n 0.00000E+00-4.00000E-01\n" +
+    "    1   26    0    0    0    0\n 0.00000E+00 2.00000E+01 2.00000E+01 0.00000E+00 0.00000E+00 2.00000E+01\n";
+  return `${segment("G", "X")}\n${segment("X", "W")}\n${dos}`;
+}
+
+Deno.test("BANDS plans an SCF, then properties alone on its fort.9, sized by its output", () => {
+  const params = BANDS.params.parse({ path: ["G", "X", "W"], points_per_segment: 5 });
+  const [scf] = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo" });
+  assert.equal(scf!.key, "scf");
+  assert.doesNotMatch(scf!.input, /OPTGEOM/);
+  const scfDone = member("scf", { pk: 1, input: scf!.input, files: { "{output}.out": SCF_OUT } });
+  const [bands] = BANDS.extend!(params, [scfDone]);
+  assert.equal(bands!.restart_from, "scf");
+  assert.equal(bands!.properties_only, true);
+  assert.equal(
+    bands!.properties_input,
+    "NEWK\n8 16\n1 0\nBAND\nmgo: bands\n2 0 10 1 26 1 0\nG X\nX W\nDOSS\n0 1000 1 20 1 14 0\nEND\n",
+    "the 26 AOs hold the 100 bands around band 10; the DOS the 20 around it",
+  );
+  assert.ok(parsePropertiesDeck(bands!.properties_input!), "a deck the daemon accepts");
+  assert.deepEqual(BANDS.extend!(params, [scfDone, member("bands", { pk: 2, input: "" })]), []);
+  assert.throws(
+    () => BANDS.extend!(params, [member("scf", { pk: 1, input: scf!.input }, "failed")]),
+    /Cannot compute the bands: the SCF \(job 1 failed: SCF not converged\)/,
+  );
+  assert.throws(
+    () => BANDS.extend!(params, [member("scf", { pk: 1, input: scf!.input })]),
+    /prints no NUMBER OF AO; give bands/,
+  );
+  // A completed job with its wave function is the SCF itself.
+  const source = {
+    job: { pk: 7, state: "completed", name: "mgo-opt", input: MGO } as unknown as JobRow,
+    results: parseStoredResults(null),
+    has_wave_function: true,
+  };
+  const reused = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo", source });
+  assert.deepEqual(reused.map((m) => [m.key, m.job_pk]), [["scf", 7]]);
+  assert.equal(
+    BANDS.plan(params, {
+      deck: parseDeck(MGO),
+      name: "mgo",
+      source: { ...source, has_wave_function: false },
+    })[0]!
+      .job_pk,
+    undefined,
+    "no fort.9: a new SCF",
+  );
+});
+
+Deno.test("the default k-path follows the Bravais lattice of the space group", () => {
+  const path = (group: string, lattice = "4.21") =>
+    kPathFor(parseDeck(MGO.replace("225\n4.21", `${group}\n${lattice}`)));
+  assert.deepEqual(path("225").lines, ["G X", "X W", "W L", "L G"]);
+  assert.equal(path("229").lattice, "cI");
+  assert.equal(path("221").lattice, "cP");
+  assert.equal(path("194", "3.2 5.1").lattice, "hP");
+  assert.equal(path("139", "3.2 5.1").lattice, "tI");
+  const generic = path("62", "5 6 7");
+  assert.equal(generic.iss, 2);
+  assert.deepEqual(generic.segments[0], { from: "G", to: "(1/2,0,0)" });
+  assert.throws(() => kPathFor(parseDeck(MGO), ["G", "X|"]), /"X\|" is not a point label/);
+});
+
+Deno.test("BANDS analyses the model's bands and its plot matches the golden file", async () => {
+  const params = BANDS.params.parse({ path: ["G", "X", "W"], points_per_segment: 5 });
+  const [scf] = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo" });
+  const scfDone = member("scf", { pk: 1, input: scf!.input, files: { "{output}.out": SCF_OUT } });
+  const meta = BANDS.extend!(params, [scfDone])[0]!.meta;
+  const props =
+    " INSULATING STATE\n TOP OF VALENCE BANDS -    BAND     10; K    1; EIG -1.5E-01 AU\n";
+  // fort.25 holds bands 9-12: as if the deck had asked for bands 9 to 12.
+  const bands = member("bands", {
+    pk: 2,
+    input: scf!.input,
+    meta: { ...meta, last_band: 12 },
+    files: { "fort.25": modelFort25(), "{output}.properties.out": props, "DOSS.DAT": "" },
+  });
+  const { result, warnings } = BANDS.analyse(params, [scfDone, bands]);
+  assert.deepEqual(warnings, []);
+  assert.ok(Math.abs(result.gap_ev - 0.25 * HARTREE_TO_EV) < 1e-9);
+  assert.equal(result.direct, false);
+  assert.deepEqual([result.vbm!.label, result.cbm!.label], ["G", "X"]);
+  assert.deepEqual(result.bands_written, [9, 12]);
+  assert.deepEqual(result.bands_file, { pk: 2, name: "fort.25" });
+  assert.deepEqual(result.dos_file, { pk: 2, name: "DOSS.DAT" });
+  assert.throws(
+    () => BANDS.analyse(params, [scfDone, { ...bands, files: {} }]),
+    /job 2 left no fort.25/,
+  );
+  const svg = renderPlot(BANDS.plot(result, params, [scfDone, bands]));
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 640 400"/);
+  assert.doesNotMatch(svg, /="[^"]*\d\.\d{3,}/, "attributes have fixed decimals");
+  const url = new URL("bands.svg", GOLDEN);
+  if (Deno.env.get("UPDATE_GOLDEN")) await Deno.writeTextFile(url, svg);
+  assert.equal(svg, await Deno.readTextFile(url), "bands.svg changed: UPDATE_GOLDEN=1 rewrites it");
+  assert.throws(() => BANDS.plot(result, params, [scfDone]), /fort.25 is no longer there/);
 });
