@@ -144,3 +144,38 @@ Deno.test("workflows.create_bands refuses what it cannot compute, naming why", a
   const list = await client.request("workflows.list", {}) as { total: number };
   assert.equal(list.total, 0, "nothing recorded");
 });
+
+Deno.test("source_job_pk of an optimisation takes its optimised geometry, once it has converged", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const submit = async (title: string) => {
+    const { pk } = await client.request("jobs.submit", {
+      name: title,
+      input: deck(title).replace("0.5 0.5 0.5\nEND\n", "0.5 0.5 0.5\nOPTGEOM\nENDOPT\nEND\n"),
+    }) as { pk: number };
+    return pk;
+  };
+  const opt = await submit("MgO [opt]");
+  await waitForJob(client, opt, ["completed"]);
+  const prepared = await client.request("workflows.prepare", {
+    type: "convergence",
+    name: "mgo",
+    source_job_pk: opt,
+    params: { parameter: "shrink", values: [4, 8] },
+  }) as { inputs: { content: string }[] };
+  for (const input of prepared.inputs) {
+    assert.match(input.content, /\n225\n4\.20123456\n2\n12 0\.0 0\.0 0\.0\n8 -0\.5 -0\.5 -0\.5\n/);
+    assert.doesNotMatch(input.content, /OPTGEOM/, "a single point at the optimised geometry");
+  }
+  const failed = await submit("MgO [fail-opt]");
+  await waitForJob(client, failed, ["failed"]);
+  await assert.rejects(
+    client.request("workflows.create_eos", { name: "eos", source_job_pk: failed }),
+    (error: Error & { code?: number }) => {
+      assert.equal(error.code, -32006);
+      assert.match(error.message, /optimised geometry: it is an optimisation that is failed/);
+      return true;
+    },
+  );
+});

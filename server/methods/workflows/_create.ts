@@ -41,7 +41,8 @@ export function createMethodFor<
     name: `workflows.create_${type.type}` as `workflows.create_${T}`,
     summary: type.summary,
     description: `${type.description} Give exactly one of base_input and source_job_pk (that ` +
-      "job's deck). Every member is a job carrying the workflow's id in workflow_id, on the " +
+      "job's deck; when it is a geometry optimisation, at the optimised geometry its output " +
+      "prints, and invalid_state until it has converged). Every member is a job carrying the workflow's id in workflow_id, on the " +
       "runner (and cluster) given; workflows.get shows the study and, once analysed, its result.",
     params,
     result: CREATED,

@@ -10,7 +10,16 @@ import {
   totalDosOf,
 } from "../../../server/workflows/band_structure.ts";
 import { fixtureTest, readCrystalFixture } from "../../_fixtures.ts";
-import { parseDeck, parsePropertiesDeck } from "../../../server/crystal/deck.ts";
+import {
+  parseDeck,
+  parsePropertiesDeck,
+  validateDeck,
+  writeDeck,
+} from "../../../server/crystal/deck.ts";
+import {
+  optimizedGeometry,
+  withOptimizedGeometry,
+} from "../../../server/crystal/optimized_geometry.ts";
 import { parseStoredResults } from "../../../server/jobs/outcome.ts";
 import type { JobRow } from "../../../server/model/job.ts";
 import { renderPlot } from "../../../server/plots/svg_plot.ts";
@@ -317,4 +326,48 @@ Deno.test("BANDS analyses the model's bands and its plot matches the golden file
   if (Deno.env.get("UPDATE_GOLDEN")) await Deno.writeTextFile(url, svg);
   assert.equal(svg, await Deno.readTextFile(url), "bands.svg changed: UPDATE_GOLDEN=1 rewrites it");
   assert.throws(() => BANDS.plot(result, params, [scfDone]), /fort.25 is no longer there/);
+});
+
+fixtureTest("a converged optimisation's deck carries its optimised geometry (real outputs)", () => {
+  const mgo = optimizedGeometry(readCrystalFixture("mgo_sto3g_opt.crystal.out"))!;
+  assert.equal(mgo.dimensionality, 3);
+  assert.deepEqual(mgo.crystallographic!.cell, [3.88436123, 3.88436123, 3.88436123, 90, 90, 90]);
+  const deck = withOptimizedGeometry(
+    parseDeck(readCrystalFixture("mgo_sto3g_opt.crystal.d12")),
+    mgo,
+  );
+  const text = writeDeck(deck);
+  assert.match(
+    text,
+    /^MgO bulk\nCRYSTAL\n0 0 0\n225\n3\.88436123\n2\n12 0\.0 0\.0 0\.0\n8 -0\.5 -0\.5 -0\.5\n/,
+  );
+  assert.match(
+    text,
+    /OPTGEOM/,
+    "the deck is the job's own; a study makes its members single points",
+  );
+  assert.equal(validateDeck(text).ok, true);
+  const s2 = withOptimizedGeometry(
+    parseDeck(readCrystalFixture("s2_molecule_opt.d12")),
+    optimizedGeometry(readCrystalFixture("s2_molecule_opt.out"))!,
+  );
+  assert.deepEqual(
+    s2.geometry.kind === "MOLECULE" &&
+      s2.geometry.atoms.map((a) => [a.atomic_number, a.x, a.y, a.z]),
+    [[16, -2.182833700662e-2, 0, 0], [16, 1.911828337007, 0, 0]],
+  );
+  assert.equal(optimizedGeometry(readCrystalFixture("out_mgoSCF.out")), null, "a single point");
+  assert.throws(
+    () =>
+      withOptimizedGeometry(
+        parseDeck(
+          readCrystalFixture("mgo_sto3g_opt.crystal.d12").replace(
+            " 12 0.    0.    0.\n",
+            " 12 0. 0. 0.\n 12 0.25 0.25 0.25\n",
+          ).replace("\n2\n", "\n3\n"),
+        ),
+        mgo,
+      ),
+    /has 2 irreducible atoms, the deck 3/,
+  );
 });
