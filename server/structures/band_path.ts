@@ -105,6 +105,12 @@ export function bravaisLattice(spaceGroup: number, centring: Centring): string {
   return `${family}${centring}`;
 }
 
+/** The labels along the path of a lattice CRYSTAL has labels for ("cF": G X W L G), or undefined. */
+export function labelledPath(lattice: string): string[] | undefined {
+  const segments = LABELLED[lattice];
+  return segments && [segments[0]!.split(" ")[0]!, ...segments.map((s) => s.split(" ")[1]!)];
+}
+
 /** The default BAND path for a space group. */
 export function bandPathFor(spaceGroup: number, centring: Centring): BandPath {
   const lattice = bravaisLattice(spaceGroup, centring);

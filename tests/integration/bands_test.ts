@@ -179,3 +179,46 @@ Deno.test("source_job_pk of an optimisation takes its optimised geometry, once i
     },
   );
 });
+
+Deno.test("the UI's create_band_structure_workflow prepares the SCF deck and creates no job", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const { pk } = await client.request("jobs.submit", {
+    name: "mgo-scf",
+    input: deck("MgO [model]"),
+  }) as { pk: number };
+  await waitForJob(client, pk, ["completed"]);
+  const ask = (config: Record<string, unknown>) =>
+    client.request("create_band_structure_workflow", {
+      config_json: JSON.stringify({ source_job_pk: pk, dft_code: "crystal", ...config }),
+    }) as Promise<
+      {
+        ok: boolean;
+        data?: { workflow_json: string; inputs: { name: string; content: string }[] };
+        error?: { code: string; message: string };
+      }
+    >;
+  const auto = await ask({ path_type: "auto" });
+  assert.equal(auto.ok, true, JSON.stringify(auto.error));
+  assert.equal(auto.data!.inputs.length, 1);
+  assert.equal(auto.data!.inputs[0]!.name, "bands SCF");
+  assert.match(auto.data!.inputs[0]!.content, /^bands: SCF for bands\nCRYSTAL\n/);
+  assert.equal(JSON.parse(auto.data!.workflow_json).type, "bands");
+  const system = await ask({ path_type: "crystal_system", crystal_system: "bcc" });
+  assert.deepEqual(JSON.parse(system.data!.workflow_json).config.path, [
+    "G",
+    "H",
+    "N",
+    "G",
+    "P",
+    "H",
+  ]);
+  const explicit = await ask({ path_type: "explicit", explicit_path: "G-X-W" });
+  assert.deepEqual(JSON.parse(explicit.data!.workflow_json).config.path, ["G", "X", "W"]);
+  const bad = await ask({ path_type: "explicit", explicit_path: "G-x" });
+  assert.equal(bad.ok, false);
+  assert.match(bad.error!.message, /"x" is not a point label/);
+  const list = await client.request("jobs.list", {}) as { total: number };
+  assert.equal(list.total, 1, "preparing made no job");
+});
