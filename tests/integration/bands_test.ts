@@ -122,6 +122,37 @@ Deno.test("workflows.create_bands on a completed job reuses its fort.9: properti
   assert.equal(done.result!["dos_file"], null);
   const list = await client.request("jobs.list", {}) as { total: number };
   assert.equal(list.total, 2, "one new job: properties");
+  const props = await client.request("jobs.get", { pk: done.jobs[1]!.pk }) as Record<
+    string,
+    unknown
+  >;
+  assert.deepEqual([props["properties_only"], props["restart_from"]], [true, pk]);
+  assert.equal(props["input"], deck("MgO [model]"), "the deck of the wave function it reads");
+});
+
+Deno.test("jobs.submit {properties_only} runs properties alone on restart_from's fort.9", async () => {
+  await using box = await makeSandbox();
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const { pk } = await client.request("jobs.submit", { name: "scf", input: deck("MgO") }) as {
+    pk: number;
+  };
+  await waitForJob(client, pk, ["completed"]);
+  const d3 = "BAND\nMgO\n1 0 10 1 4 1 0\nG X\nEND\n";
+  const { pk: props } = await client.request("jobs.submit", {
+    name: "bands",
+    properties_only: true,
+    properties_input: d3,
+    restart_from: pk,
+  }) as { pk: number };
+  const job = await waitForJob(client, props, ["completed", "failed"]);
+  assert.equal(job.state, "completed", String(job.state_reason));
+  assert.equal(job.state_reason, "properties completed");
+  assert.equal(job["input"], deck("MgO"), "input defaults to the restart job's deck");
+  await assert.rejects(
+    client.request("jobs.submit", { name: "x", properties_only: true, properties_input: d3 }),
+    /needs restart_from/,
+  );
 });
 
 Deno.test("workflows.create_bands refuses what it cannot compute, naming why", async () => {
