@@ -253,3 +253,24 @@ Deno.test("the UI's create_band_structure_workflow prepares the SCF deck and cre
   const list = await client.request("jobs.list", {}) as { total: number };
   assert.equal(list.total, 1, "preparing made no job");
 });
+
+Deno.test("a band-structure study survives a daemon SIGKILL during its SCF: properties once", async () => {
+  await using box = await makeSandbox();
+  let id: string;
+  {
+    await using _daemon = await daemonFor(box);
+    await using client = new SocketClient(box.socket);
+    const created = await client.request("workflows.create_bands", {
+      name: "mgo [model] [slow]",
+      base_input: deck("MgO"),
+    }) as { workflow_id: string };
+    id = created.workflow_id;
+  } // SIGKILL while the SCF runs: it ends with no daemon to see it.
+  await using _daemon = await daemonFor(box);
+  await using client = new SocketClient(box.socket);
+  const done = await waitForWorkflow(client, id);
+  assert.equal(done.state, "completed", String(done.error));
+  checkModelGap(done.result!);
+  const all = await client.request("jobs.list", {}) as { total: number };
+  assert.equal(all.total, 2, "one SCF, one properties run");
+});
