@@ -188,7 +188,7 @@ const NEXT_PK = "MAX(COALESCE((SELECT MAX(pk) FROM jobs), 0), (SELECT last FROM 
 /** The columns every new job fills, in the order `newJobValues` gives them. */
 const NEW_JOB_COLUMNS = "uuid, name, dft_code, runner_type, cluster_id, input, properties_input, " +
   "restart_from, tags_json, resources_json, output_name, depends_on_json, client_token, workflow_id, " +
-  "fort34";
+  "fort34, properties_only";
 const NEW_JOB_MARKS = NEW_JOB_COLUMNS.split(",").map(() => "?").join(", ");
 
 /** The values of NEW_JOB_COLUMNS for `job`. */
@@ -209,6 +209,7 @@ function newJobValues(job: NewJob): SQLInputValue[] {
     job.client_token ?? null,
     job.workflow_id ?? null,
     job.fort34 ?? null,
+    job.properties_only ? 1 : 0,
   ];
 }
 

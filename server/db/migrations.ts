@@ -294,6 +294,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN fort34 TEXT;
     `,
   },
+  {
+    version: 12,
+    description: "properties-only jobs, and members that run properties",
+    sql: `
+      -- A job that runs properties alone, on the fort.9 of the job it restarts from.
+      ALTER TABLE jobs ADD COLUMN properties_only INTEGER NOT NULL DEFAULT 0
+        CHECK (properties_only IN (0, 1));
+      -- A member's .d3 and whether it runs properties alone (the member whose files it restarts
+      -- from is version 9's restart_from); a member planned on an existing job is recorded with
+      -- that job from the start.
+      ALTER TABLE workflow_members ADD COLUMN properties_input TEXT;
+      ALTER TABLE workflow_members ADD COLUMN properties_only INTEGER NOT NULL DEFAULT 0
+        CHECK (properties_only IN (0, 1));
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -99,23 +99,37 @@ export function insertWorkflow(
     at,
     at,
   ) as unknown as WorkflowRow;
+  addMembers(c, row.pk, workflow.members);
+  return row;
+}
+
+/**
+ * Records planned members after those the workflow has, in order; a key it has already is left
+ * as it is, so planning the same members again adds nothing.
+ */
+export function addMembers(c: Database, pk: number, members: readonly MemberPlan[]): void {
+  const { n } = c.prepare("SELECT COUNT(*) AS n FROM workflow_members WHERE workflow_pk = ?")
+    .get(pk) as { n: number };
   const insert = c.prepare(
-    `INSERT INTO workflow_members (workflow_pk, member_key, position, name, input,
-       depends_on_json, meta_json, restart_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO workflow_members (workflow_pk, member_key, position, name, input,
+       depends_on_json, meta_json, properties_input, restart_from, properties_only, job_pk)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  workflow.members.forEach((m, i) =>
+  members.forEach((m, i) =>
     insert.run(
-      row.pk,
+      pk,
       m.key,
-      i,
+      n + i,
       m.name,
       m.input,
       JSON.stringify(m.depends_on),
       JSON.stringify(m.meta),
+      m.properties_input ?? null,
       m.restart_from ?? null,
+      m.properties_only ? 1 : 0,
+      m.job_pk ?? null,
     )
   );
-  return row;
 }
 
 /** Records the job made for a member. */

@@ -36,6 +36,8 @@ export interface JobRequest {
   /** The fort.34 an EXTERNAL geometry reads, written beside INPUT. */
   fort34?: string | undefined;
   restart_from?: number | undefined;
+  /** Run properties alone (properties_input) on the fort.9 of restart_from: no SCF. */
+  properties_only?: boolean | undefined;
   tags?: readonly string[] | undefined;
   /** An idempotency key: submitting again with it gives back the same job. */
   client_token?: string | undefined;
@@ -65,6 +67,14 @@ async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
       );
     }
   }
+  if (request.properties_only && request.properties_input === undefined) {
+    throw new InvalidParamsError("A properties-only job needs properties_input (its .d3 deck)");
+  }
+  if (request.properties_only && request.restart_from === undefined) {
+    throw new InvalidParamsError(
+      "A properties-only job needs restart_from: the job whose fort.9 it reads",
+    );
+  }
   const source = request.restart_from === undefined
     ? undefined
     : engine.store.get(request.restart_from);
@@ -79,6 +89,23 @@ async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
       if (await Deno.stat(`${source.work_dir}/${name}`).then((i) => i.isFile, () => false)) {
         present.push(name);
       }
+    }
+    if (
+      request.properties_only && source.remote_dir === null && !present.includes("fort.9")
+    ) {
+      throw new InvalidStateError(
+        `Cannot run properties on job ${source.pk}: its directory has no fort.9 (wave function)`,
+        { data: { pk: source.pk, state: source.state } },
+      );
+    }
+    const isElsewhere = source.remote_dir !== null &&
+      (request.runner === "local" || request.cluster_id !== source.cluster_id);
+    if (request.properties_only && isElsewhere) {
+      throw new InvalidStateError(
+        `Cannot run properties on job ${source.pk} here: its fort.9 stays on its cluster; ` +
+          "run on that cluster",
+        { data: { pk: source.pk, cluster_id: source.cluster_id } },
+      );
     }
     if (present.length === 0 && source.remote_dir === null) {
       throw new InvalidStateError(
@@ -189,7 +216,8 @@ function checkDependencies(engine: Engine, pks: readonly number[]): void {
 function sameRequest(job: JobRow, request: JobRequest): JobRow {
   if (
     job.name !== request.name || job.input !== request.input ||
-    job.runner_type !== request.runner || job.fort34 !== (request.fort34 ?? null)
+    job.runner_type !== request.runner || job.fort34 !== (request.fort34 ?? null) ||
+    job.properties_only !== (request.properties_only ? 1 : 0)
   ) {
     throw new ConflictError(
       `Cannot submit: client_token "${request.client_token}" was used for job ${job.pk} ` +
@@ -224,6 +252,7 @@ export async function submitJob(engine: Engine, request: JobRequest): Promise<Jo
     properties_input: request.properties_input ?? null,
     fort34: request.fort34 ?? null,
     restart_from: request.restart_from ?? null,
+    properties_only: request.properties_only ?? false,
     tags: request.tags ?? [],
     resources: request.resources ?? {},
     output_name: slugOf(request.name),

@@ -137,6 +137,8 @@ export function classifyRun(
     exitCode: number | undefined;
     phase: RunPhase;
     previous: string | null;
+    /** The job ran properties alone (no SCF of its own). */
+    isPropertiesOnly?: boolean;
   },
 ): RunOutcome {
   const { output, exitCode, phase } = run;
@@ -167,7 +169,9 @@ export function classifyRun(
     };
     return {
       state: isSuccess ? "completed" : "failed",
-      reason: isSuccess ? "crystal and properties completed" : `properties failed: ${reason}`,
+      reason: isSuccess
+        ? run.isPropertiesOnly ? "properties completed" : "crystal and properties completed"
+        : `properties failed: ${reason}`,
       results_json: JSON.stringify(results),
       error_snippet: snippet,
       final_energy: null,

@@ -40,7 +40,7 @@ import { render as renderTemplate } from "./templates/render.ts";
 import { SYSTEM_METHODS } from "./system/mod.ts";
 import { available as workflowsAvailable } from "./workflows/available.ts";
 import { cancel as workflowsCancel } from "./workflows/cancel.ts";
-import { createConvergence, createEos, createPhonon } from "./workflows/create.ts";
+import { createBands, createConvergence, createEos, createPhonon } from "./workflows/create.ts";
 import { get as workflowsGet } from "./workflows/get.ts";
 import { launchAiida } from "./workflows/launch_aiida.ts";
 import { list as workflowsList } from "./workflows/list.ts";
@@ -83,6 +83,7 @@ export const METHODS = [
   createConvergence,
   createEos,
   createPhonon,
+  createBands,
   workflowsPrepare,
   launchAiida,
   workflowsList,

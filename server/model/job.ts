@@ -67,6 +67,8 @@ export interface JobRow {
   client_token: string | null;
   /** The workflow the job belongs to: a group tag, ours or the terminal UI's. */
   workflow_id: string | null;
+  /** 1: the job runs properties alone (its .d3) on the fort.9 of restart_from; 0: CRYSTAL first. */
+  properties_only: number;
 }
 
 /** The columns that may change without a state change: every column a runner records. */
@@ -109,6 +111,8 @@ export interface NewJob {
   depends_on?: readonly number[];
   client_token?: string | null;
   workflow_id?: string | null;
+  /** Runs properties alone on the fort.9 of restart_from (properties_input is its deck). */
+  properties_only?: boolean;
 }
 
 /**

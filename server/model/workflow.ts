@@ -43,6 +43,8 @@ export interface MemberRow {
   meta_json: string;
   job_pk: number | null;
   restart_from: string | null;
+  properties_input: string | null;
+  properties_only: number;
 }
 
 /** A member as a workflow type plans it. */
@@ -54,13 +56,19 @@ export interface MemberPlan {
   /** Keys of members that must complete first. */
   depends_on: string[];
   /**
-   * The key of a member in depends_on whose restart files (fort.9, fort.20, fort.34) this one's
-   * job copies once that member has run (jobs.submit restart_from): an OPT's geometry for a
-   * deck that reads it with EXTERNAL.
+   * The key of an earlier member whose restart files (fort.9, fort.20, fort.34) this one's job
+   * copies once that member has run (jobs.submit restart_from): an OPT's geometry for a deck that
+   * reads it with EXTERNAL, an SCF's fort.9 for a properties run.
    */
   restart_from?: string;
   /** What the analysis needs to know of the member: its scanned value, its volume scale. */
   meta: Record<string, unknown>;
+  /** A .d3 deck: properties runs after the SCF (or alone, with properties_only). */
+  properties_input?: string;
+  /** Run properties alone on restart_from's fort.9. */
+  properties_only?: boolean;
+  /** An existing job that is this member (a completed SCF to build on): no job is made. */
+  job_pk?: number;
 }
 
 /** The public id of workflow `pk`: "wf-<pk>", as its members carry it in workflow_id. */

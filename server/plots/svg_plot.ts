@@ -9,6 +9,7 @@
 import { scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { line } from "d3-shape";
+import { type BandsPlotSpec, renderBandsPlot } from "./bands_plot.ts";
 
 /** One series: drawn as a line, as point markers, or both. */
 export interface Series {
@@ -64,8 +65,9 @@ function extent(values: readonly number[]): [number, number] {
   return [lo, hi];
 }
 
-/** Renders `spec` as a standalone SVG document. */
-export function renderPlot(spec: PlotSpec): string {
+/** Renders `spec` (or a band structure, bands_plot.ts) as a standalone SVG document. */
+export function renderPlot(spec: PlotSpec | BandsPlotSpec): string {
+  if ("kind" in spec) return renderBandsPlot(spec);
   const xs = [
     ...spec.series.flatMap((s) => s.points.map((p) => p[0])),
     ...(spec.markers ?? []).map((m) => m.x),

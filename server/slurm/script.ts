@@ -39,6 +39,8 @@ export interface SbatchSpec {
   };
   /** When an INPUT.d3 run follows a successful SCF. */
   properties?: { executable: string; parallel_executable: string } | null;
+  /** Run properties alone, on the fort.9 already in work_dir: no CRYSTAL run. */
+  properties_only?: boolean;
   /** true → mpirun/srun + Pcrystal (reads INPUT file), false → serial crystal < INPUT. */
   parallel: boolean;
   /**
@@ -172,6 +174,7 @@ export type RunSpec = Pick<
   | "setup_commands"
   | "crystal"
   | "properties"
+  | "properties_only"
   | "parallel"
   | "restart_dir"
 >;
@@ -196,7 +199,8 @@ function restartCopy(dir: string): string[] {
  * way the daemon learns the outcome; then, if properties are given and the SCF succeeded, INPUT
  * is swapped (cp INPUT INPUT.d12; cp INPUT.d3 INPUT) and properties runs into
  * <output_name>.properties.out/.err, writing `.exit_code_properties`. It exits with CRYSTAL's
- * code. `ranks` and `threads` are shell words: numbers, or the scheduler's variables.
+ * code. A properties-only run swaps INPUT and runs properties at once, recording its code in both
+ * `.exit_code_properties` and `.exit_code` (the daemon's sign that the run ended). `ranks` and `threads` are shell words: numbers, or the scheduler's variables.
  */
 function runBody(
   spec: RunSpec,
@@ -213,7 +217,7 @@ function runBody(
   const crystal = spec.parallel
     ? run("crystal.parallel_executable", spec.crystal.parallel_executable, name)
     : run("crystal.executable", spec.crystal.executable, name);
-  const body = [
+  const head = [
     "set -u",
     // SLURM falls back to /tmp when --chdir fails; never run (or record an outcome) elsewhere.
     `cd ${word(checked("work_dir", spec.work_dir, PATH_RULE))} || exit 1`,
@@ -222,6 +226,27 @@ function runBody(
     `export OMP_NUM_THREADS=${counts.threads}`,
     ...(spec.restart_dir ? restartCopy(spec.restart_dir) : []),
     ...setup,
+  ];
+  if (spec.properties_only) {
+    if (!spec.properties) throw new TypeError("A properties-only run needs properties programs");
+    const properties = spec.parallel
+      ? run(
+        "properties.parallel_executable",
+        spec.properties.parallel_executable,
+        `${name}.properties`,
+      )
+      : run("properties.executable", spec.properties.executable, `${name}.properties`);
+    return [
+      ...head,
+      `cp INPUT INPUT.d12 && cp INPUT.d3 INPUT && ${properties}`,
+      "rc=$?",
+      record(".exit_code_properties", '"$rc"'),
+      record(".exit_code", '"$rc"'),
+      'exit "$rc"',
+    ];
+  }
+  const body = [
+    ...head,
     crystal,
     "rc=$?",
     record(".exit_code", '"$rc"'),

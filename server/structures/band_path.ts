@@ -33,6 +33,62 @@ const LABELLED: Record<string, string[]> = {
 /** The path for a lattice CRYSTAL has no labels for. */
 const GENERIC: string[] = ["0 0 0  1 0 0", "1 0 0  1 1 0", "1 1 0  0 0 0", "0 0 0  0 0 1"];
 
+/** The space groups whose standard (ITA) symbol starts with each centring letter but P. */
+const CENTRED: Record<Exclude<Centring, "P" | "B">, readonly number[]> = {
+  A: [38, 39, 40, 41],
+  C: [5, 8, 9, 12, 15, 20, 21, 35, 36, 37, 63, 64, 65, 66, 67, 68],
+  F: [22, 42, 43, 69, 70, 196, 202, 203, 209, 210, 216, 219, 225, 226, 227, 228],
+  I: [
+    23,
+    24,
+    44,
+    45,
+    46,
+    71,
+    72,
+    73,
+    74,
+    79,
+    80,
+    82,
+    87,
+    88,
+    97,
+    98,
+    107,
+    108,
+    109,
+    110,
+    119,
+    120,
+    121,
+    122,
+    139,
+    140,
+    141,
+    142,
+    197,
+    199,
+    204,
+    206,
+    211,
+    214,
+    217,
+    220,
+    229,
+    230,
+  ],
+  R: [146, 148, 155, 160, 161, 166, 167],
+};
+
+/** The centring letter of a space group's standard symbol, from its number. */
+export function centringOf(spaceGroup: number): Centring {
+  for (const [letter, groups] of Object.entries(CENTRED)) {
+    if (groups.includes(spaceGroup)) return letter as Centring;
+  }
+  return "P";
+}
+
 /** The Bravais lattice of a space group, from its number and its symbol's centring letter. */
 export function bravaisLattice(spaceGroup: number, centring: Centring): string {
   const family = spaceGroup >= 195
@@ -47,6 +103,12 @@ export function bravaisLattice(spaceGroup: number, centring: Centring): string {
     ? "m"
     : "a";
   return `${family}${centring}`;
+}
+
+/** The labels along the path of a lattice CRYSTAL has labels for ("cF": G X W L G), or undefined. */
+export function labelledPath(lattice: string): string[] | undefined {
+  const segments = LABELLED[lattice];
+  return segments && [segments[0]!.split(" ")[0]!, ...segments.map((s) => s.split(" ")[1]!)];
 }
 
 /** The default BAND path for a space group. */

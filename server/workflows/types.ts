@@ -9,12 +9,13 @@ import { validateDeck } from "../crystal/deck.ts";
 import { CrystalInputInvalidError, InvalidParamsError } from "../errors.ts";
 import type { MemberPlan } from "../model/workflow.ts";
 import { CONVERGENCE } from "./convergence.ts";
+import { BANDS } from "./bands.ts";
 import { EOS } from "./eos.ts";
 import { PHONON } from "./phonon.ts";
-import type { WorkflowType } from "./workflow_type.ts";
+import type { SourceJob, WorkflowType } from "./workflow_type.ts";
 
 /** Every workflow type, in the order workflows.available lists them. */
-export const WORKFLOW_TYPES = [CONVERGENCE, EOS, PHONON] as const;
+export const WORKFLOW_TYPES = [CONVERGENCE, EOS, PHONON, BANDS] as const;
 
 /** The name of a workflow type. */
 export type WorkflowTypeName = typeof WORKFLOW_TYPES[number]["type"];
@@ -56,7 +57,7 @@ export function parseTypeParams(type: WorkflowType, params: unknown): z.output<z
  */
 export function planWorkflow(
   type: string,
-  options: { params: unknown; base_input: string; name: string },
+  options: { params: unknown; base_input: string; name: string; source?: SourceJob | undefined },
 ): { type: WorkflowType; params: z.output<z.ZodObject>; members: MemberPlan[] } {
   const declared = workflowTypeOf(type);
   const params = parseTypeParams(declared, options.params);
@@ -67,7 +68,11 @@ export function planWorkflow(
       { data: { line: checked.line, reason: checked.reason } },
     );
   }
-  const members = declared.plan(params, { deck: checked.deck, name: options.name });
+  const members = declared.plan(params, {
+    deck: checked.deck,
+    name: options.name,
+    source: options.source,
+  });
   const earlier = new Set<string>();
   for (const member of members) {
     // The engine makes members in plan order: a member depends on earlier ones only, and takes

@@ -9,6 +9,7 @@
  */
 import { findJobByClientToken } from "../db/jobs.ts";
 import {
+  addMembers,
   cancelledWithLiveMembers,
   findWorkflow,
   getWorkflow,
@@ -24,7 +25,6 @@ import type { Engine } from "../engine/engine.ts";
 import { cancelJob } from "../engine/cancel_job.ts";
 import { submitJob } from "../engine/submit_job.ts";
 import { InvalidStateError } from "../errors.ts";
-import { parseStoredResults } from "../jobs/outcome.ts";
 import type { RunnerType } from "../model/job.ts";
 import { isTerminal } from "../model/job_state.ts";
 import {
@@ -35,6 +35,7 @@ import {
   type WorkflowRow,
   type WorkflowState,
 } from "../model/workflow.ts";
+import { memberOutcomes } from "./member_files.ts";
 import { type MemberOutcome, WorkflowFailure } from "./workflow_type.ts";
 
 /** The event the engine dispatches after each committed change of a workflow's state. */
@@ -212,7 +213,7 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
     if (row === undefined || isWorkflowEnded(row.state)) return;
     // A type declared nowhere runs elsewhere (AiiDA): its own tracker moves it on. The types
     // load here, with the first workflow, not at start-up.
-    const { isDeclaredType } = await import("./types.ts");
+    const { isDeclaredType, workflowTypeOf } = await import("./types.ts");
     if (!isDeclaredType(row.type)) return;
     const stored = JSON.parse(row.params_json) as StoredParams;
     const members = membersOf(store.db, pk);
@@ -226,6 +227,9 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
       const dependsOn = (JSON.parse(member.depends_on_json) as string[]).map((key) =>
         jobOfKey.get(key)!
       );
+      const restartFrom = member.restart_from === null
+        ? undefined
+        : jobOfKey.get(member.restart_from);
       let jobPk: number;
       try {
         jobPk = (await submitJob(this.#engine, {
@@ -235,9 +239,9 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
           cluster_id: stored.cluster_id,
           resources: stored.resources,
           depends_on: dependsOn,
-          restart_from: member.restart_from === null
-            ? undefined
-            : jobOfKey.get(member.restart_from),
+          properties_input: member.properties_input ?? undefined,
+          restart_from: restartFrom,
+          properties_only: member.properties_only === 1,
           client_token: token,
           workflow_id: workflowIdOf(pk),
         })).pk;
@@ -259,23 +263,44 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
     if (row.state === "created") await this.#setState(pk, { state: "running" }, "members created");
     const jobs = members.map((m) => store.find(jobOfKey.get(m.member_key)!));
     if (jobs.some((job) => job !== undefined && !isTerminal(job.state))) return;
-    await this.#analyse(
-      row,
-      stored,
-      members.map((m, i): MemberOutcome => ({
-        key: m.member_key,
-        name: m.name,
-        meta: JSON.parse(m.meta_json) as Record<string, unknown>,
-        job: jobs[i],
-        results: parseStoredResults(jobs[i]?.results_json ?? null),
-      })),
-    );
+    const type = workflowTypeOf(row.type);
+    const made = membersOf(store.db, pk).map((m) => ({
+      ...m,
+      job_pk: jobOfKey.get(m.member_key)!,
+    }));
+    const outcomes = await memberOutcomes(made, (jobPk) => store.find(jobPk), type.reads ?? []);
+    if (await this.#extend(row, stored, outcomes)) return await this.#advance(pk);
+    await this.#analyse(row, stored, outcomes);
+  }
+
+  /** Adds the members a type plans from those that ended; true when there were any. */
+  async #extend(
+    row: WorkflowRow,
+    stored: StoredParams,
+    members: MemberOutcome[],
+  ): Promise<boolean> {
+    const { parseTypeParams, workflowTypeOf } = await import("./types.ts");
+    const type = workflowTypeOf(row.type);
+    if (type.extend === undefined) return false;
+    try {
+      const known = new Set(members.map((m) => m.key));
+      const more = type.extend(parseTypeParams(type, stored.params), members)
+        .filter((m) => !known.has(m.key));
+      if (more.length === 0) return false;
+      await this.#engine.store.db.write((c) => addMembers(c, row.pk, more));
+      return true;
+    } catch (error) {
+      if (!(error instanceof WorkflowFailure)) throw error;
+      await this.#setState(row.pk, { state: "failed", error: error.message }, error.message);
+      return false;
+    }
   }
 
   async #analyse(row: WorkflowRow, stored: StoredParams, members: MemberOutcome[]): Promise<void> {
     // The types (their schemas, fits and plots) load with the first analysis, not at start-up.
     const { parseTypeParams, workflowTypeOf } = await import("./types.ts");
     const type = workflowTypeOf(row.type);
+    if (isWorkflowEnded(getWorkflow(this.#engine.store.db, row.pk).state)) return;
     try {
       const { result, warnings } = type.analyse(parseTypeParams(type, stored.params), members);
       await this.#setState(row.pk, {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { BandsPlotSpec } from "../plots/bands_plot.ts";
 import type { PlotSpec } from "../plots/svg_plot.ts";
 import type { z } from "zod";
 import type { Deck } from "../crystal/deck.ts";
@@ -20,6 +21,16 @@ export interface MemberOutcome {
   /** Its job; undefined when the job was deleted. */
   job: JobRow | undefined;
   results: JobResults;
+  /** The files of the type's `reads` found in the job's directory, by the names as declared. */
+  files?: Record<string, string>;
+}
+
+/** The job a study starts from (source_job_pk), for a type that can build on what it left. */
+export interface SourceJob {
+  job: JobRow;
+  results: JobResults;
+  /** Its wave function (fort.9) is there to restart from: here, or on its cluster. */
+  has_wave_function: boolean;
 }
 
 /** What an analysis gives: the result and the warnings to show beside it. */
@@ -53,14 +64,33 @@ export interface WorkflowType<
    * The members, from the params and the base deck. Pure.
    * @throws {InvalidParamsError} when the params do not fit the deck
    */
-  plan(params: z.output<P>, base: { deck: Deck; name: string }): MemberPlan[];
+  plan(
+    params: z.output<P>,
+    base: { deck: Deck; name: string; source?: SourceJob | undefined },
+  ): MemberPlan[];
+  /**
+   * Files the analysis reads from each member's job directory, `{output}` standing for the job's
+   * output name: they come to `extend`, `analyse` and `plot` in MemberOutcome.files.
+   */
+  reads?: readonly string[];
+  /**
+   * Members to add once every member planned so far has ended, from what they gave (a
+   * properties run sized by its SCF's output); none when the study is complete. Pure, and the
+   * same outcomes always give the same members.
+   * @throws {WorkflowFailure} naming the members when the study cannot go on
+   */
+  extend?(params: z.output<P>, members: readonly MemberOutcome[]): MemberPlan[];
   /**
    * Analyses the study once every member has ended.
    * @throws {WorkflowFailure} naming the members when it cannot be analysed
    */
   analyse(params: z.output<P>, members: readonly MemberOutcome[]): Analysis<z.output<R>>;
   /** What the plot of a result shows; workflows.plot draws it as SVG. */
-  plot(result: z.output<R>, params: z.output<P>): PlotSpec;
+  plot(
+    result: z.output<R>,
+    params: z.output<P>,
+    members?: readonly MemberOutcome[],
+  ): PlotSpec | BandsPlotSpec;
   /** A worked example of the type's own params and its result. */
   example: { params: z.input<P>; result: z.output<R> };
 }

@@ -608,7 +608,7 @@ Deno.test("the terminal UI's workflow creators prepare decks and create no job",
   );
   assert.equal(missing.code, "NOT_FOUND");
   for (
-    const name of ["create_band_structure_workflow", "launch_aiida_geopt"]
+    const name of ["launch_aiida_geopt"]
   ) {
     assert.equal(failureOf(await ui.result(name, { config_json: "{}" }, 4)).code, "UNSUPPORTED");
   }

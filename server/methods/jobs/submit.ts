@@ -3,7 +3,7 @@ import { CLUSTER_FIELDS } from "../../clusters/cluster.ts";
 import { RUNNER_TYPES } from "../../model/job.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import { submitJob } from "../../engine/submit_job.ts";
-import { CrystalInputInvalidError } from "../../errors.ts";
+import { CrystalInputInvalidError, InvalidParamsError } from "../../errors.ts";
 import type { MethodContext } from "../context.ts";
 import { JOB_STATUS, WORKFLOW_ID } from "./_shapes.ts";
 
@@ -85,7 +85,8 @@ export const submit = defineMethod({
     "fails or is cancelled, this job ends cancelled. An unknown pk is invalid_params. A deck whose " +
     "geometry is EXTERNAL needs fort34 (written as fort.34 in the job directory, here and on " +
     "the cluster, before CRYSTAL starts) or restart_from a job that has one; fort34 with any " +
-    "other geometry is refused.",
+    "other geometry is refused. With properties_only, restart_from and properties_input, no " +
+    "SCF runs: properties reads the restart job's fort.9 (here, or on the same cluster).",
   params: z.strictObject({
     name: z.string().trim().min(1).max(200).regex(PRINTABLE, PRINTABLE_MESSAGE).describe(
       "Job name, shown in listings; also names the output file",
@@ -129,6 +130,10 @@ export const submit = defineMethod({
       .describe(
         "pk of an earlier job whose fort.9 (as fort.20), fort.20 and fort.34 are copied for a guess",
       ),
+    properties_only: z.boolean().optional().describe(
+      "Run properties alone: properties_input on the fort.9 of restart_from, no SCF (input " +
+        "then defaults to that job's deck)",
+    ),
     client_token: z.string().min(8).max(200).regex(PRINTABLE, PRINTABLE_MESSAGE).optional()
       .describe(
         "Idempotency key (a UUID, say): submitting again with it returns the same job instead " +
@@ -163,6 +168,15 @@ export const submit = defineMethod({
     result: { pk: 1, uuid: "6f1c3f0e-8a4b-4f2e-9a51-2d1f0c7b5e11", state: "queued" },
   }],
   async handler(params, ctx: MethodContext) {
+    if (params.properties_only && params.restart_from === undefined) {
+      throw new InvalidParamsError(
+        "A properties-only job needs restart_from: the job whose fort.9 it reads",
+      );
+    }
+    if (params.properties_only && params.input === undefined && params.input_path === undefined) {
+      // The wave function's own deck: what the job computes on.
+      params = { ...params, input: ctx.engine.store.get(params.restart_from!).input };
+    }
     if ((params.input === undefined) === (params.input_path === undefined)) {
       throw new CrystalInputInvalidError("Cannot submit: give exactly one of input and input_path");
     }

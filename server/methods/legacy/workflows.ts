@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { labelledPath } from "../../structures/band_path.ts";
 import { available } from "../workflows/available.ts";
 import { prepare } from "../workflows/prepare.ts";
 import { defineLegacy, type LegacyCall, LegacyRefusal } from "./define_legacy.ts";
@@ -276,31 +277,79 @@ export const createPhononWorkflow = defineLegacy({
   },
 });
 
-/** A study this daemon does not build yet: a clear UNSUPPORTED, in the launcher's shape. */
-function notYet(name: string, what: string) {
-  return defineLegacy({
-    name,
-    summary: `The UI's ${what}: not available in this server yet`,
-    description: `Answers ok:false with code UNSUPPORTED: ${what} is not built yet.`,
-    backing: [],
-    envelope: "api",
-    params: CONFIG_JSON,
-    value: PREPARED,
-    errors: [],
-    examples: [{
-      name: "refused",
-      params: { config_json: "{}" },
-      value: { workflow_json: "{}", inputs: [] },
-    }],
-    run: () =>
-      Promise.reject(
-        new LegacyRefusal("UNSUPPORTED", `${what} is not available in this server yet`),
-      ),
-  });
+const BANDS = z.object({
+  source_job_pk: z.number().int().positive(),
+  path_type: z.enum(["auto", "explicit", "crystal_system"]).default("auto"),
+  crystal_system: z.enum(["cubic", "fcc", "bcc", "hexagonal", "tetragonal"]).optional(),
+  explicit_path: z.union([z.string(), z.array(z.string())]).optional(),
+  dft_code: z.string().default("crystal"),
+  name_prefix: z.string().min(1).max(100).default("bands"),
+  cluster_id: z.number().int().positive().nullable().optional(),
+});
+
+/** The Bravais lattice of each of the launcher's crystal systems. */
+const SYSTEM_LATTICE = { cubic: "cP", fcc: "cF", bcc: "cI", hexagonal: "hP", tetragonal: "tP" };
+
+/** The k-path labels the launcher's settings ask for; undefined for the lattice's default. */
+function pathOf(config: z.output<typeof BANDS>): string[] | undefined {
+  if (config.path_type === "auto") return undefined;
+  if (config.path_type === "crystal_system") {
+    if (config.crystal_system === undefined) {
+      throw new LegacyRefusal("VALIDATION_ERROR", "path_type crystal_system needs crystal_system");
+    }
+    return labelledPath(SYSTEM_LATTICE[config.crystal_system]);
+  }
+  const given = config.explicit_path;
+  if (given === undefined || given.length === 0) {
+    throw new LegacyRefusal("VALIDATION_ERROR", "path_type explicit needs explicit_path");
+  }
+  // "G X W L G", "G-X-W-L-G" or "G,X,W": the labels in order.
+  return typeof given === "string" ? given.trim().split(/[\s,;-]+/) : given;
 }
 
-/** `create_band_structure_workflow`. */
-export const createBandStructureWorkflow = notYet(
-  "create_band_structure_workflow",
-  "band-structure workflow",
-);
+/** `create_band_structure_workflow`: the SCF deck of a band-structure study. */
+export const createBandStructureWorkflow = defineLegacy({
+  name: "create_band_structure_workflow",
+  summary: "The UI's band structure: the SCF deck of workflows.create_bands, no job created",
+  description: "workflows.prepare for a band-structure study of a job's deck (at its optimised " +
+    "geometry when it is an optimisation): one input, the single-point SCF. The properties run " +
+    "(BAND, DOSS) is sized from that SCF's output and restarts from its fort.9, which the UI's " +
+    "submit_job cannot attach: workflows.create_bands runs the whole study. path_type auto " +
+    "takes the lattice's default path, crystal_system that of cubic (cP), fcc, bcc, hexagonal " +
+    "or tetragonal, explicit the labels of explicit_path.",
+  backing: ["workflows.prepare"],
+  envelope: "api",
+  params: CONFIG_JSON,
+  value: PREPARED,
+  errors: ["invalid_input_file", "not_found", "invalid_state"],
+  examples: [{
+    name: "the SCF of job 1, an MgO single point",
+    params: { config_json: '{"source_job_pk":1,"path_type":"auto","dft_code":"crystal"}' },
+    value: {
+      workflow_json: JSON.stringify({
+        type: "bands",
+        name: "bands",
+        config: { dft_code: "crystal", cluster_id: null },
+      }),
+      inputs: [{
+        name: "bands SCF",
+        content: "bands: SCF for bands\nCRYSTAL\n0 0 0\n225\n4.21\n2\n12 0.0 0.0 0.0\n" +
+          "8 0.5 0.5 0.5\nEND\nBASISSET\nPOB-TZVP\nSHRINK\n8 8\nEND\n",
+      }],
+    },
+  }],
+  async run(params, call) {
+    const config = parsePayload(BANDS, "config_json", params.config_json);
+    if (config.dft_code !== "crystal") {
+      throw new LegacyRefusal("UNSUPPORTED", `This server runs CRYSTAL, not ${config.dft_code}`);
+    }
+    const path = pathOf(config);
+    return await prepared(call, {
+      type: "bands",
+      name: config.name_prefix,
+      base: { source_job_pk: config.source_job_pk },
+      params: path === undefined ? {} : { path },
+      cluster_id: config.cluster_id ?? null,
+    });
+  },
+});

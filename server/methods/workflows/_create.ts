@@ -10,6 +10,7 @@ import { parseDeck } from "../../crystal/deck.ts";
 import { clusterFor } from "../../engine/submit_job.ts";
 import { workflowIdOf } from "../../model/workflow.ts";
 import { defineMethod, type MethodDef } from "../../rpc/define_method.ts";
+import { loadSource } from "../../workflows/source_job.ts";
 import { planWorkflow } from "../../workflows/types.ts";
 import type { WorkflowType } from "../../workflows/workflow_type.ts";
 import type { MethodContext } from "../context.ts";
@@ -40,7 +41,8 @@ export function createMethodFor<
     name: `workflows.create_${type.type}` as `workflows.create_${T}`,
     summary: type.summary,
     description: `${type.description} Give exactly one of base_input and source_job_pk (that ` +
-      "job's deck). Every member is a job carrying the workflow's id in workflow_id, on the " +
+      "job's deck; when it is a geometry optimisation, at the optimised geometry its output " +
+      "prints, and invalid_state until it has converged). Every member is a job carrying the workflow's id in workflow_id, on the " +
       "runner (and cluster) given; workflows.get shows the study and, once analysed, its result.",
     params,
     result: CREATED,
@@ -57,7 +59,10 @@ export function createMethodFor<
       checkOneBase(input);
       const record = params as Record<string, unknown>;
       const typeParams = Object.fromEntries(own.map((key) => [key, record[key]]));
-      const base = input.base_input ?? ctx.engine.store.get(input.source_job_pk!).input;
+      const from = input.source_job_pk === undefined
+        ? undefined
+        : await loadSource(ctx.engine.store, input.source_job_pk);
+      const base = input.base_input ?? from!.base_input;
       const target = {
         name: input.name,
         runner: input.runner,
@@ -71,6 +76,7 @@ export function createMethodFor<
         params: typeParams,
         base_input: base,
         name: input.name,
+        source: from?.source,
       });
       const { row, jobs } = await ctx.workflows.create({
         type: type.type,

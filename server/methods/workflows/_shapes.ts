@@ -28,7 +28,8 @@ export const COMMON_PARAMS = z.strictObject({
     "The .d12 deck the members are made from (give this or source_job_pk)",
   ),
   source_job_pk: z.number().int().positive().optional().describe(
-    "A job whose deck the members are made from (give this or base_input)",
+    "A job whose deck the members are made from, at its optimised geometry when it is an " +
+      "optimisation (give this or base_input)",
   ),
   runner: SUBMIT.runner,
   cluster_id: SUBMIT.cluster_id,

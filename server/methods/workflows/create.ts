@@ -4,6 +4,7 @@
  * @module
  */
 import { CONVERGENCE } from "../../workflows/convergence.ts";
+import { BANDS } from "../../workflows/bands.ts";
 import { EOS } from "../../workflows/eos.ts";
 import { PHONON } from "../../workflows/phonon.ts";
 import { createMethodFor } from "./_create.ts";
@@ -14,3 +15,5 @@ export const createConvergence = createMethodFor(CONVERGENCE);
 export const createEos = createMethodFor(EOS);
 /** `workflows.create_phonon`. */
 export const createPhonon = createMethodFor(PHONON);
+/** `workflows.create_bands`. */
+export const createBands = createMethodFor(BANDS);

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import { getWorkflow } from "../../db/workflows.ts";
+import { findJob } from "../../db/jobs.ts";
+import { getWorkflow, membersOf } from "../../db/workflows.ts";
 import { InvalidParamsError, InvalidStateError } from "../../errors.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
+import { memberOutcomes } from "../../workflows/member_files.ts";
 import {
   isDeclaredType,
   parseTypeParams,
@@ -18,8 +20,11 @@ export const plot = defineMethod({
   description: "EOS: the computed points, the Birch-Murnaghan curve and a V0 marker. " +
     "Convergence: E - E(densest) per atom against the value, with the threshold band and the " +
     "converged value marked. Phonon: a stick spectrum, IR intensity (or degeneracy without " +
-    "INTENS) against frequency, imaginary modes in red at negative frequencies. The SVG is deterministic (fixed decimals, no random ids) and has " +
-    "xmlns and viewBox set. A workflow without a result is invalid_state.",
+    "INTENS) against frequency, imaginary modes in red at negative frequencies. Bands: E - E_F " +
+    "along the k-path with its labels, the band edges marked, and the DOS beside it when there " +
+    "is one (it reads the properties job's fort.25, so that job's directory must still be " +
+    "there). The SVG is deterministic (fixed decimals, no random ids) and has xmlns and viewBox " +
+    "set. A workflow without a result is invalid_state.",
   params: z.strictObject({
     id: WORKFLOW_ID_PARAM,
     kind: z.enum(WORKFLOW_TYPES.map((t) => t.type) as [string, ...string[]]).optional().describe(
@@ -56,8 +61,13 @@ export const plot = defineMethod({
     const type = workflowTypeOf(row.type);
     const stored = JSON.parse(row.params_json) as { params: unknown };
     const result = type.result.parse(JSON.parse(row.result_json));
+    const members = type.reads === undefined ? [] : await memberOutcomes(
+      membersOf(ctx.db, row.pk),
+      (pk) => findJob(ctx.db, pk),
+      type.reads,
+    );
     // The drawing code (d3) is loaded by the first plot, not at start-up.
     const { renderPlot } = await import("../../plots/svg_plot.ts");
-    return { svg: renderPlot(type.plot(result, parseTypeParams(type, stored.params))) };
+    return { svg: renderPlot(type.plot(result, parseTypeParams(type, stored.params), members)) };
   },
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineMethod } from "../../rpc/define_method.ts";
+import { loadSource } from "../../workflows/source_job.ts";
 import { prepareWorkflowInputs, WORKFLOW_TYPES } from "../../workflows/types.ts";
 import type { MethodContext } from "../context.ts";
 import { checkOneBase } from "./_shapes.ts";
@@ -17,7 +18,9 @@ export const prepare = defineMethod({
     ),
     name: z.string().trim().min(1).max(200).describe("The study's name"),
     base_input: z.string().min(1).optional().describe("The .d12 deck to start from"),
-    source_job_pk: z.number().int().positive().optional().describe("A job whose deck to use"),
+    source_job_pk: z.number().int().positive().optional().describe(
+      "A job whose deck to use (at its optimised geometry when it is an optimisation)",
+    ),
     params: z.record(z.string(), z.unknown()).default({}).describe("The type's own params"),
   }),
   result: z.strictObject({
@@ -26,7 +29,7 @@ export const prepare = defineMethod({
       content: z.string().describe("Its .d12 deck"),
     })).describe("The members, in plan order"),
   }),
-  errors: ["invalid_input_file", "not_found"],
+  errors: ["invalid_input_file", "not_found", "invalid_state"],
   examples: [{
     name: "a two-point SHRINK scan",
     params: {
@@ -44,15 +47,14 @@ export const prepare = defineMethod({
       })),
     },
   }],
-  handler(params, ctx: MethodContext) {
+  async handler(params, ctx: MethodContext) {
     checkOneBase(params);
-    const base = params.base_input ?? ctx.engine.store.get(params.source_job_pk!).input;
-    return Promise.resolve(
-      prepareWorkflowInputs(params.type, {
-        params: params.params,
-        base_input: base,
-        name: params.name,
-      }),
-    );
+    const base = params.base_input ??
+      (await loadSource(ctx.engine.store, params.source_job_pk!)).base_input;
+    return prepareWorkflowInputs(params.type, {
+      params: params.params,
+      base_input: base,
+      name: params.name,
+    });
   },
 });

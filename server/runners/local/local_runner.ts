@@ -153,7 +153,9 @@ export class LocalRunner implements Runner {
         if (this.#closing.signal.aborted) return;
         const free = this.#deps.config.local.maxConcurrent - this.#watches.size;
         if (free <= 0) break;
-        for (const row of this.#jobs(["queued"], free)) await this.#launch(row, "crystal");
+        for (const row of this.#jobs(["queued"], free)) {
+          await this.#launch(row, row.properties_only ? "properties" : "crystal", true);
+        }
       } while (this.#pumpAgain);
     })().finally(() => this.#pumping = undefined);
     return this.#pumping;
@@ -182,12 +184,13 @@ export class LocalRunner implements Runner {
     ];
   }
 
-  async #launch(row: JobRow, phase: RunPhase): Promise<void> {
+  /** Starts `phase` of a job; `isStart`: the job leaves queued now (else properties follow an SCF). */
+  async #launch(row: JobRow, phase: RunPhase, isStart: boolean): Promise<void> {
     const { store, log } = this.#deps;
     const files = phaseFiles(outputNameOf(row), phase);
     const resources = resourcesOf(row) as LocalResources;
     const argv = this.#argv(row, phase);
-    if (phase === "crystal") {
+    if (isStart) {
       // Compare-and-set before the spawn: a job leaves queued once, so it never starts twice.
       try {
         await store.transition(row.pk, "running", {
@@ -208,6 +211,8 @@ export class LocalRunner implements Runner {
     }
     let started;
     try {
+      // A properties-only job reads its .d3 as INPUT, as properties after an SCF does.
+      if (isStart && phase === "properties") await usePropertiesInput(row.work_dir!);
       started = startProgram({
         dir: row.work_dir!,
         tag: runTag(row.uuid),
@@ -290,7 +295,13 @@ export class LocalRunner implements Runner {
       const files = phaseFiles(outputNameOf(row), phase);
       const output = await follower.finish();
       const exitCode = row.work_dir ? await readExitCode(row.work_dir, files.exitCode) : undefined;
-      const outcome = classifyRun({ output, exitCode, phase, previous: row.results_json });
+      const outcome = classifyRun({
+        output,
+        exitCode,
+        phase,
+        previous: row.results_json,
+        isPropertiesOnly: row.properties_only === 1,
+      });
       if (phase === "crystal" && outcome.state === "completed" && row.properties_input !== null) {
         const scf = await store.update(pk, {
           results_json: outcome.results_json,
@@ -298,7 +309,7 @@ export class LocalRunner implements Runner {
           final_energy: outcome.final_energy,
         });
         await usePropertiesInput(row.work_dir!);
-        await this.#launch(scf, "properties");
+        await this.#launch(scf, "properties", false);
         return;
       }
       await store.transition(pk, outcome.state, {

@@ -41,6 +41,7 @@ export async function classifyFetched(
   seen: { word: string | null; reason: string | null; label: string },
 ): Promise<{ outcome: RunOutcome; exitCode: number | undefined }> {
   const name = outputNameOf(row);
+  if (row.properties_only) return await classifyPropertiesOnly(row, seen);
   const files = phaseFiles(name, "crystal");
   const exitCode = await readExitCode(row.work_dir!, files.exitCode);
   const output = await followOutput(join(row.work_dir!, files.stdout)).finish();
@@ -58,13 +59,40 @@ export async function classifyFetched(
       final_energy: outcome.final_energy,
     };
   }
+  return { outcome: withSeen(outcome, exitCode, seen), exitCode };
+}
+
+/** A properties-only job: its one run is the properties phase. */
+async function classifyPropertiesOnly(
+  row: JobRow,
+  seen: { word: string | null; reason: string | null; label: string },
+): Promise<{ outcome: RunOutcome; exitCode: number | undefined }> {
+  const files = phaseFiles(outputNameOf(row), "properties");
+  const exitCode = await readExitCode(row.work_dir!, files.exitCode);
+  const output = await followOutput(join(row.work_dir!, files.stdout)).finish();
+  const outcome = classifyRun({
+    output,
+    exitCode,
+    phase: "properties",
+    previous: null,
+    isPropertiesOnly: true,
+  });
+  return { outcome: withSeen(outcome, exitCode, seen), exitCode };
+}
+
+/** The outcome's reason with what the scheduler said (walltime, its last state word). */
+function withSeen(
+  outcome: RunOutcome,
+  exitCode: number | undefined,
+  seen: { word: string | null; reason: string | null; label: string },
+): RunOutcome {
   let reason = outcome.reason;
   if (seen.word?.startsWith("TIMEOUT")) {
     reason = `walltime reached (${seen.label} ${seen.word}): ${reason}`;
   } else if (outcome.state === "failed" && seen.word) {
     reason = `${reason} (${seen.label} ${seen.word})`;
   } else if (seen.reason && exitCode === undefined) reason = `${seen.reason}: ${reason}`;
-  return { outcome: { ...outcome, reason }, exitCode };
+  return { ...outcome, reason };
 }
 
 /**

@@ -108,6 +108,7 @@ export function runSpecOf(
       executable: crystal.properties ?? "properties",
       parallel_executable: crystal.parallel_properties ?? "Pproperties",
     },
+    ...(job.properties_only ? { properties_only: true } : {}),
     parallel: ranks > 1,
   };
 }

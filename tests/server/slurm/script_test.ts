@@ -245,6 +245,24 @@ Deno.test("renderSbatchScript() serial script runs CRYSTAL, then properties, and
   }
 });
 
+Deno.test("renderSbatchScript() properties-only script runs properties alone, recording .exit_code", async () => {
+  // The "crystal" executable is one that fails: it must not run.
+  const { dir, code, files } = await runScript(
+    (d) => ({ ...withFake(d, "/bin/false"), properties_only: true }),
+    "MGO TEST\nEND\n",
+  );
+  try {
+    assert.equal(code, 0);
+    assert.equal(await Deno.readTextFile(join(dir, ".exit_code")), "0\n");
+    assert.equal(await Deno.readTextFile(join(dir, ".exit_code_properties")), "0\n");
+    assert.equal(await Deno.readTextFile(join(dir, "INPUT")), "BAND\nEND\n");
+    assert.ok(files.has("mgo-scf.properties.out"));
+    assert.ok(!files.has("mgo-scf.out"), "no CRYSTAL run");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("renderSbatchScript() script exits with a failed CRYSTAL's code and skips properties", async () => {
   const crystal = new URL("crystal", FAKE_CRYSTAL).pathname;
   const { dir, code, files } = await runScript((d) => withFake(d, crystal), "MGO [error]\nEND\n");
