@@ -10,6 +10,7 @@
 import { scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { line } from "d3-shape";
+import { esc, f, leftTicks } from "./svg_parts.ts";
 
 /** What a bands plot shows. */
 export interface BandsPlotSpec {
@@ -38,16 +39,6 @@ const LEFT = 72;
 const BANDS_RIGHT_WITH_DOS = 468;
 const DOS_LEFT = 484;
 const RIGHT = 616;
-
-function f(value: number): string {
-  const text = value.toFixed(2);
-  return text === "-0.00" ? "0.00" : text;
-}
-
-function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
-}
 
 /** The Greek letter CRYSTAL's label G stands for. */
 function shown(label: string): string {
@@ -80,16 +71,7 @@ export function renderBandsPlot(spec: BandsPlotSpec): string {
       `<text x="${px}" y="${f(BOTTOM + 18)}" text-anchor="middle">${esc(shown(tick.label))}</text>`,
     );
   }
-  const format = y.tickFormat(8);
-  for (const t of y.ticks(8)) {
-    const py = f(y(t));
-    out.push(
-      `<path d="M${f(LEFT)},${py}h-5" stroke="black"/>`,
-      `<text x="${f(LEFT - 8)}" y="${py}" text-anchor="end" dominant-baseline="middle">${
-        esc(format(t))
-      }</text>`,
-    );
-  }
+  out.push(...leftTicks(y, LEFT, 8));
   out.push(
     `<text x="${f((LEFT + right) / 2)}" y="${
       f(HEIGHT - 14)

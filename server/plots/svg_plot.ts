@@ -10,6 +10,7 @@ import { scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { line } from "d3-shape";
 import { type BandsPlotSpec, renderBandsPlot } from "./bands_plot.ts";
+import { esc, f, leftTicks } from "./svg_parts.ts";
 
 /** One series: drawn as a line, as point markers, or both. */
 export interface Series {
@@ -41,18 +42,6 @@ export interface PlotSpec {
 const WIDTH = 640;
 const HEIGHT = 400;
 const MARGIN = { top: 40, right: 24, bottom: 56, left: 96 };
-
-/** Fixed decimals: the one number format of the file. */
-function f(value: number): string {
-  const text = value.toFixed(2);
-  return text === "-0.00" ? "0.00" : text;
-}
-
-/** Escapes text for an SVG text node or attribute. */
-function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
-}
 
 function extent(values: readonly number[]): [number, number] {
   let lo = Math.min(...values);
@@ -109,16 +98,7 @@ export function renderPlot(spec: PlotSpec | BandsPlotSpec): string {
       `<text x="${px}" y="${f(y0 + 18)}" text-anchor="middle">${esc(tick.label)}</text>`,
     );
   }
-  const format = y.tickFormat(6);
-  for (const t of y.ticks(6)) {
-    const py = f(y(t));
-    out.push(
-      `<path d="M${f(x0)},${py}h-5" stroke="black"/>`,
-      `<text x="${f(x0 - 8)}" y="${py}" text-anchor="end" dominant-baseline="middle">${
-        esc(format(t))
-      }</text>`,
-    );
-  }
+  out.push(...leftTicks(y, x0, 6));
   out.push(
     `<text x="${f((x0 + x1) / 2)}" y="${f(HEIGHT - 14)}" text-anchor="middle">${
       esc(spec.x_label)

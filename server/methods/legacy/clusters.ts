@@ -9,27 +9,14 @@ import { remove } from "../clusters/delete.ts";
 import { list } from "../clusters/list.ts";
 import { test } from "../clusters/test.ts";
 import { update } from "../clusters/update.ts";
+import { EXAMPLE_CLUSTER } from "../../clusters/cluster.ts";
 import { defineLegacy } from "./define_legacy.ts";
 import { CLUSTER_PAYLOAD, LEGACY_CLUSTER, legacyCluster, parsePayload } from "./shapes.ts";
 
 const CLUSTER_ID = z.number().int().describe("Cluster id");
 
-const EXAMPLE: z.infer<typeof LEGACY_CLUSTER> = {
-  id: 1,
-  name: "hpc1",
-  cluster_type: "slurm",
-  hostname: "login.hpc.example.org",
-  port: 22,
-  username: "jdoe",
-  key_file: "~/.ssh/id_ed25519",
-  remote_workdir: "/scratch/jdoe",
-  queue_name: "standard",
-  max_concurrent: 4,
-  cry23_root: null,
-  vasp_root: null,
-  setup_commands: [],
-  status: "active",
-};
+/** The dotted methods' example cluster, as the UI sees it. */
+const EXAMPLE: z.infer<typeof LEGACY_CLUSTER> = legacyCluster(EXAMPLE_CLUSTER);
 
 const EXAMPLE_PAYLOAD = JSON.stringify({ ...EXAMPLE, id: null, key_file: null });
 
