@@ -10,7 +10,7 @@
 import { scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { line } from "d3-shape";
-import { esc, f, leftTicks } from "./svg_parts.ts";
+import { esc, f, HEIGHT, leftTicks, svgStart, WIDTH } from "./svg_parts.ts";
 
 /** What a bands plot shows. */
 export interface BandsPlotSpec {
@@ -31,8 +31,6 @@ export interface BandsPlotSpec {
   dos?: { energies_ev: readonly number[]; states_per_ev: readonly number[] } | null;
 }
 
-const WIDTH = 640;
-const HEIGHT = 400;
 const TOP = 40;
 const BOTTOM = 344;
 const LEFT = 72;
@@ -53,12 +51,7 @@ export function renderBandsPlot(spec: BandsPlotSpec): string {
   const x = scaleLinear().domain([Math.min(...xs), Math.max(...xs)]).range([LEFT, right]);
   const y = scaleLinear().domain([spec.y_range[0], spec.y_range[1]]).range([BOTTOM, TOP]);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" ` +
-    `height="${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
-    `<text x="${f(WIDTH / 2)}" y="24" text-anchor="middle" font-size="14">${
-      esc(spec.title)
-    }</text>`,
+    ...svgStart(spec.title),
     `<clipPath id="bands-window"><rect x="${f(LEFT)}" y="${f(TOP)}" width="${f(right - LEFT)}" ` +
     `height="${f(BOTTOM - TOP)}"/></clipPath>`,
     `<path d="M${f(LEFT)},${f(TOP)}V${f(BOTTOM)}H${f(right)}V${f(TOP)}Z" stroke="black" ` +

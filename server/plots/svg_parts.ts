@@ -5,6 +5,10 @@
  * @module
  */
 
+/** Every plot's page, in px. */
+export const WIDTH = 640;
+export const HEIGHT = 400;
+
 /** Fixed decimals: the one number format of every plot. */
 export function f(value: number): string {
   const text = value.toFixed(2);
@@ -15,6 +19,17 @@ export function f(value: number): string {
 export function esc(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;");
+}
+
+/** The opening of a plot document: the svg element (xmlns, viewBox), a white page, the title. */
+export function svgStart(title: string): string[] {
+  const [width, height] = [WIDTH, HEIGHT];
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" ` +
+    `height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${f(width / 2)}" y="24" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+  ];
 }
 
 /** The scale a value axis needs: d3-scale's linear scale fits. */

@@ -10,7 +10,7 @@ import { scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { line } from "d3-shape";
 import { type BandsPlotSpec, renderBandsPlot } from "./bands_plot.ts";
-import { esc, f, leftTicks } from "./svg_parts.ts";
+import { esc, f, HEIGHT, leftTicks, svgStart, WIDTH } from "./svg_parts.ts";
 
 /** One series: drawn as a line, as point markers, or both. */
 export interface Series {
@@ -39,8 +39,6 @@ export interface PlotSpec {
   x_ticks?: readonly { x: number; label: string }[];
 }
 
-const WIDTH = 640;
-const HEIGHT = 400;
 const MARGIN = { top: 40, right: 24, bottom: 56, left: 96 };
 
 function extent(values: readonly number[]): [number, number] {
@@ -70,12 +68,7 @@ export function renderPlot(spec: PlotSpec | BandsPlotSpec): string {
   const [x0, x1] = x.range() as [number, number];
   const [y0, y1] = y.range() as [number, number];
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" ` +
-    `height="${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
-    `<text x="${f(WIDTH / 2)}" y="24" text-anchor="middle" font-size="14">${
-      esc(spec.title)
-    }</text>`,
+    ...svgStart(spec.title),
   ];
   if (spec.band) {
     const top = y(Math.max(spec.band.y0, spec.band.y1));
