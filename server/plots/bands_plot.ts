@@ -10,7 +10,7 @@
 import { scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { line } from "d3-shape";
-import { esc, f, HEIGHT, leftTicks, svgStart, WIDTH } from "./svg_parts.ts";
+import { esc, f, HEIGHT, leftTicks, svgStart } from "./svg_parts.ts";
 
 /** What a bands plot shows. */
 export interface BandsPlotSpec {
