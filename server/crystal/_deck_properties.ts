@@ -19,6 +19,7 @@ import {
   takeLine,
   tokensOf,
 } from "./_deck_lines.ts";
+import { isBandToken } from "./band_window.ts";
 
 /** Keywords a `.d3` deck may use at top level (CRYSTAL properties). */
 const PROPERTIES_KEYWORDS = new Set((
@@ -54,7 +55,11 @@ function readBand(cursor: Cursor): void {
   const title = takeLine(cursor);
   if (title === undefined) failExpected(cursor.endLine, "a title after BAND");
   const header = takeLine(cursor);
-  const values = integersOf(header?.text, 7);
+  // INZB and IFNB may be band tokens, placed by the SCF output before properties runs.
+  const shape = header &&
+    tokensOf(header.text).map((word, i) => (i === 3 || i === 4) && isBandToken(word) ? "1" : word)
+      .join(" ");
+  const values = integersOf(shape, 7);
   if (values === null) {
     failExpected(header ?? cursor.endLine, "NLINE ISS NSUB INZB IFNB IPLO LPR after BAND");
   }
@@ -63,9 +68,9 @@ function readBand(cursor: Cursor): void {
     const segment = takeLine(cursor);
     const isValid = segment !== undefined &&
       (iss > 0 ? integersOf(segment.text, 6) !== null : tokensOf(segment.text).length >= 2);
-    const shape = iss > 0 ? "6 integers" : "2 point labels";
+    const expected = iss > 0 ? "6 integers" : "2 point labels";
     if (!isValid) {
-      failExpected(segment ?? cursor.endLine, `BAND segment ${i} of ${lineCount} as ${shape}`);
+      failExpected(segment ?? cursor.endLine, `BAND segment ${i} of ${lineCount} as ${expected}`);
     }
   }
 }

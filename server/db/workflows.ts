@@ -107,7 +107,7 @@ export function insertWorkflow(
  * Records planned members after those the workflow has, in order; a key it has already is left
  * as it is, so planning the same members again adds nothing.
  */
-export function addMembers(c: Database, pk: number, members: readonly MemberPlan[]): void {
+function addMembers(c: Database, pk: number, members: readonly MemberPlan[]): void {
   const { n } = c.prepare("SELECT COUNT(*) AS n FROM workflow_members WHERE workflow_pk = ?")
     .get(pk) as { n: number };
   const insert = c.prepare(

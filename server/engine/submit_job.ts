@@ -17,6 +17,7 @@ import {
 } from "../errors.ts";
 import { FORT34_FILE, jobDirPath, RESTART_FILES, slugOf } from "../jobs/job_dir.ts";
 import { prepareJobFiles } from "../jobs/prepare.ts";
+import { hasBandTokens } from "../crystal/band_window.ts";
 import type { JobRow, RunnerType } from "../model/job.ts";
 import { isTerminal } from "../model/job_state.ts";
 import { Fort34SyntaxError, readFort34 } from "../structures/fort34.ts";
@@ -69,6 +70,12 @@ async function checkInputs(engine: Engine, request: JobRequest): Promise<void> {
   }
   if (request.properties_only && request.properties_input === undefined) {
     throw new InvalidParamsError("A properties-only job needs properties_input (its .d3 deck)");
+  }
+  if (hasBandTokens(request.properties_input ?? null) && !request.properties_only) {
+    throw new InvalidParamsError(
+      "Band tokens (@VB-49@, @VB+50@) need properties_only and restart_from: the SCF whose " +
+        "output places them",
+    );
   }
   if (request.properties_only && request.restart_from === undefined) {
     throw new InvalidParamsError(

@@ -5,7 +5,15 @@
  *
  * @module
  */
-import type { JobRow } from "../model/job.ts";
+import { join } from "node:path";
+import {
+  bandCountOf,
+  BandWindowError,
+  hasBandTokens,
+  resolveBandTokens,
+} from "../crystal/band_window.ts";
+import { InvalidStateError } from "../errors.ts";
+import { type JobRow, outputNameOf, sameClusterRestartDir } from "../model/job.ts";
 import { prepareJobDir } from "./job_dir.ts";
 import type { JobStore } from "./store.ts";
 
@@ -24,8 +32,32 @@ export async function prepareJobFiles(store: JobStore, row: JobRow): Promise<voi
     : source.work_dir;
   await prepareJobDir(row.work_dir!, {
     input: row.input,
-    propertiesInput: row.properties_input,
+    propertiesInput: source === null || sameClusterRestartDir(row, source) !== null
+      ? row.properties_input // Band tokens wait for their source, or for the host's run script.
+      : await withBands(row.properties_input, source),
     restartDir,
     fort34: row.fort34,
   });
+}
+
+/**
+ * The .d3 deck with its band tokens (crystal/band_window.ts) placed by the output of the SCF it
+ * restarts from, read from that job's local copy.
+ * @throws {InvalidStateError} when that output is missing or does not place the bands
+ */
+async function withBands(deck: string | null, source: JobRow): Promise<string | null> {
+  if (deck === null || !hasBandTokens(deck)) return deck;
+  const name = `${outputNameOf(source)}.out`;
+  const output = source.work_dir === null
+    ? null
+    : await Deno.readTextFile(join(source.work_dir, name)).catch(() => null);
+  try {
+    if (output === null) throw new BandWindowError(`its output ${name} is not here`);
+    return resolveBandTokens(deck, bandCountOf(output));
+  } catch (error) {
+    if (!(error instanceof BandWindowError)) throw error;
+    throw new InvalidStateError(
+      `Cannot choose the bands of the properties deck from job ${source.pk}: ${error.message}`,
+    );
+  }
 }

@@ -147,3 +147,14 @@ export function resourcesOf(row: JobRow): Record<string, unknown> {
 export function outputNameOf(row: JobRow): string {
   return row.output_name ?? "output";
 }
+
+/**
+ * The remote directory of the job `row` restarts from, when that job runs on the same cluster:
+ * the run script copies its restart files (and reads its output) when it starts, after it by
+ * afterok, rather than the daemon before the upload.
+ */
+export function sameClusterRestartDir(row: JobRow, source: JobRow | null): string | null {
+  return source !== null && source.cluster_id === row.cluster_id && source.remote_dir !== null
+    ? source.remote_dir
+    : null;
+}

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { BAND_TOKENS_AWK } from "../crystal/band_window.ts";
 import { RESTART_FILES } from "../jobs/job_dir.ts";
 import { shellQuote } from "../shell_quote.ts";
 
@@ -48,6 +49,11 @@ export interface SbatchSpec {
    * copied when the run starts, so a job started after it by afterok gets what it wrote.
    */
   restart_dir?: string | null;
+  /**
+   * The SCF output, on the same host, that the band tokens of INPUT.d3 are read from
+   * (crystal/band_window.ts): they are replaced before properties runs.
+   */
+  band_tokens_from?: string | null;
 }
 
 /**
@@ -177,6 +183,7 @@ export type RunSpec = Pick<
   | "properties_only"
   | "parallel"
   | "restart_dir"
+  | "band_tokens_from"
 >;
 
 /**
@@ -190,6 +197,29 @@ function restartCopy(dir: string): string[] {
       RESTART_FILES.join(" ")
     }; do if [ -f ${from}/"$f" ] && [ ! -e "$f" ]; then cp -- ${from}/"$f" "$f"; fi; done`,
     `if [ -f fort.9 ] && [ ! -f ${from}/fort.20 ]; then cp -- fort.9 fort.20; fi`,
+  ];
+}
+
+/**
+ * Replaces INPUT.d3's band tokens from the SCF output `from` (crystal/band_window.ts). When that
+ * output does not place the bands, the run ends here, with the reason in the properties .err
+ * file and its exit code recorded as properties' would be.
+ */
+function fillBandTokens(from: string, out: string): string[] {
+  const path = word(checked("band_tokens_from", from, PATH_RULE));
+  const reason = `crystalmath: cannot choose the bands: ${from} prints no NUMBER OF AO or ` +
+    "N. OF ELECTRONS PER CELL (is it the SCF's output?)";
+  return [
+    // An empty output would pass awk's first-file test for the deck's own lines: refuse it first.
+    `if [ ! -s ${path} ] || ! awk ${
+      shellQuote(BAND_TOKENS_AWK)
+    } ${path} INPUT.d3 > INPUT.d3.tmp; then`,
+    `  printf '%s\\n' ${shellQuote(reason)} > ${out}.err`,
+    `  ${record(".exit_code_properties", "2")}`,
+    `  ${record(".exit_code", "2")}`,
+    "  exit 2",
+    "fi",
+    "mv -f INPUT.d3.tmp INPUT.d3",
   ];
 }
 
@@ -238,6 +268,7 @@ function runBody(
       : run("properties.executable", spec.properties.executable, `${name}.properties`);
     return [
       ...head,
+      ...(spec.band_tokens_from ? fillBandTokens(spec.band_tokens_from, `${name}.properties`) : []),
       `cp INPUT INPUT.d12 && cp INPUT.d3 INPUT && ${properties}`,
       "rc=$?",
       record(".exit_code_properties", '"$rc"'),

@@ -6,12 +6,12 @@
  * @module
  */
 import { z } from "zod";
-import { findKeyword, parseDeck, writeDeck } from "../crystal/deck.ts";
+import { bandAt, bandCountOf, bandToken, BandWindowError } from "../crystal/band_window.ts";
+import { type Deck, findKeyword, parseDeck, writeDeck } from "../crystal/deck.ts";
 import { electronicLevels } from "../crystal/electronic_levels.ts";
 import { Fort25Error, parseFort25 } from "../crystal/fort25.ts";
 import { HARTREE_TO_EV } from "../crystal/output_parser.ts";
 import { InvalidParamsError, InvalidStateError } from "../errors.ts";
-import type { MemberPlan } from "../model/workflow.ts";
 import {
   type BandStructure,
   BandStructureError,
@@ -32,7 +32,7 @@ import {
 
 const SCF_OUTPUT = "{output}.out";
 const PROPERTIES_OUTPUT = "{output}.properties.out";
-/** Bands written either side of the top valence band when `bands` is not given. */
+/** Bands written either side of band ⌈N/2⌉ when `bands` is not given. */
 const BAND_WINDOW = { below: 49, above: 50 };
 /** Bands either side of it in the DOS. */
 const DOS_WINDOW = { below: 9, above: 10 };
@@ -54,22 +54,29 @@ const FILE = z.strictObject({
 
 interface BandsMeta {
   segments: Segment[];
-  last_band: number;
-  scf_valence: number[];
-  scf_state: "insulating" | "conducting" | null;
+  /** The last band written: given, or the offset of a band token from the valence band. */
+  last_band: number | null;
+  last_offset?: number;
 }
 
-function window(
-  centre: number | null,
-  aoCount: number,
-  side: { below: number; above: number },
-): [number, number] {
-  if (centre === null) return [1, aoCount];
-  return [Math.max(1, centre - side.below), Math.min(aoCount, centre + side.above)];
+/** The band range of a window around the valence band, as band tokens. */
+function tokens(side: { below: number; above: number }): [string, string] {
+  return [bandToken(-side.below), bandToken(side.above)];
+}
+
+/** The last band written: given, or placed by the SCF output as the run placed it. */
+function lastBandOf(meta: BandsMeta, scf: MemberOutcome): number {
+  if (meta.last_band !== null) return meta.last_band;
+  try {
+    return bandAt(meta.last_offset!, bandCountOf(scf.files?.[SCF_OUTPUT] ?? ""));
+  } catch (error) {
+    if (!(error instanceof BandWindowError)) throw error;
+    throw new WorkflowFailure(`Cannot read the bands of SCF job ${scf.job?.pk}: ${error.message}`);
+  }
 }
 
 /** The band structure of the properties member, from its fort.25. */
-function bandsOf(member: MemberOutcome): BandStructure {
+function bandsOf(member: MemberOutcome, lastBand: number): BandStructure {
   const text = member.files?.["fort.25"];
   if (text === undefined) {
     throw new WorkflowFailure(
@@ -80,7 +87,7 @@ function bandsOf(member: MemberOutcome): BandStructure {
   try {
     return bandStructureOf(parseFort25(text).bands, {
       segments: meta.segments,
-      last_band: meta.last_band,
+      last_band: lastBand,
     });
   } catch (error) {
     if (!(error instanceof Fort25Error || error instanceof BandStructureError)) throw error;
@@ -89,11 +96,11 @@ function bandsOf(member: MemberOutcome): BandStructure {
 }
 
 /** The occupied band count of each spin and the state: the properties run's, else its SCF's. */
-function occupationOf(member: MemberOutcome) {
-  const meta = member.meta as unknown as BandsMeta;
+function occupationOf(member: MemberOutcome, scf: MemberOutcome) {
   const levels = electronicLevels(member.files?.[PROPERTIES_OUTPUT] ?? "");
+  const scfLevels = electronicLevels(scf.files?.[SCF_OUTPUT] ?? "");
   return levels.state === null && levels.valence_bands.length === 0
-    ? { valence: meta.scf_valence, state: meta.scf_state }
+    ? { valence: scfLevels.valence_bands, state: scfLevels.state }
     : { valence: levels.valence_bands, state: levels.state };
 }
 
@@ -108,8 +115,10 @@ export const BANDS = defineWorkflowType({
     "Bravais lattice of the deck's space group, with CRYSTAL's symbolic labels where it has " +
     "them (cF G X W L G, cI G H N G P H, cP G X M G R X, hP G M K G A L H A, tP G X M G Z R A Z, " +
     "tI G X P G M) and Γ-½b1-½(b1+b2)-Γ-½b3 otherwise; path gives labels instead. The bands " +
-    "written are the 100 around the top valence band the SCF output prints (bands gives " +
-    "others), the DOS the 20 around it. The gap is read along the path from fort.25 (Hartree, " +
+    "written are the 100 around band ceil(N/2), for the N electrons per cell the SCF output " +
+    "prints (bands gives others), the DOS the 20 around it; the properties deck holds them as " +
+    "band tokens (@VB-49@ @VB+50@) placed when properties starts, so the job is queued behind " +
+    "the SCF (by afterok on one SLURM cluster). The gap is read along the path from fort.25 (Hartree, " +
     "converted to eV) with the occupied band count the properties output prints (TOP OF " +
     "VALENCE BANDS); it is direct when the smallest gap at one k-point equals it.",
   params: z.strictObject({
@@ -154,86 +163,68 @@ export const BANDS = defineWorkflowType({
         `Invalid bands: [${params.bands.join(", ")}] must go from the first band to the last`,
       );
     }
-    kPathFor(base.deck, params.path); // A clear error before anything.
     const source = base.source;
-    if (source?.job.state === "completed" && source.has_wave_function) {
-      return [{
-        key: "scf",
-        name: source.job.name,
-        input: source.job.input,
-        depends_on: [],
-        meta: { study: base.name, reused: true },
-        job_pk: source.job.pk,
-      }];
-    }
-    if (findKeyword(base.deck.hamiltonian, "SHRINK") === undefined) {
-      throw new InvalidParamsError(
-        "Cannot compute bands: the base deck has no SHRINK (NEWK's mesh)",
-      );
-    }
-    return [{
-      key: "scf",
-      name: `${base.name} SCF`.slice(0, 200),
-      input: writeDeck(asSinglePoint(base.deck, `${base.name}: SCF for bands`)),
-      depends_on: [],
-      meta: { study: base.name },
-    }];
-  },
-  extend(params, members) {
-    if (members.some((m) => m.key === "bands")) return [];
-    const scf = members.find((m) => m.key === "scf")!;
-    if (scf.job?.state !== "completed") {
-      throw new WorkflowFailure(`Cannot compute the bands: the SCF (${memberStatus(scf)})`);
-    }
-    const deck = parseDeck(scf.job.input);
+    const reused = source?.job.state === "completed" && source.has_wave_function
+      ? source.job
+      : null;
+    const scfInput = reused?.input ??
+      writeDeck(asSinglePoint(base.deck, `${base.name}: SCF for bands`));
+    const deck: Deck = reused === null ? base.deck : parseDeck(reused.input);
     const mesh = findKeyword(deck.hamiltonian, "SHRINK")?.args;
     if (mesh === undefined) {
-      throw new WorkflowFailure(`Cannot run NEWK: job ${scf.job.pk}'s deck has no SHRINK`);
-    }
-    const levels = electronicLevels(scf.files?.[SCF_OUTPUT] ?? "");
-    const top = levels.valence_bands.length > 0
-      ? Math.max(...levels.valence_bands)
-      : levels.electrons_per_cell === null
-      ? null
-      : Math.ceil(levels.electrons_per_cell / 2);
-    if (params.bands === undefined && levels.ao_count === null) {
-      throw new WorkflowFailure(
-        `Cannot choose the bands: job ${scf.job.pk}'s output prints no NUMBER OF AO; give bands`,
+      throw new InvalidParamsError(
+        reused === null
+          ? "Cannot compute bands: the base deck has no SHRINK (NEWK's mesh)"
+          : `Cannot run NEWK: job ${reused.pk}'s deck has no SHRINK`,
       );
     }
-    const aoCount = levels.ao_count ?? params.bands![1];
-    const bands = params.bands ?? window(top, aoCount, BAND_WINDOW);
     const path = kPathFor(deck, params.path);
-    const meta: BandsMeta = {
-      segments: path.segments,
-      last_band: bands[1],
-      scf_valence: levels.valence_bands,
-      scf_state: levels.state,
-    };
-    const plan: MemberPlan = {
-      key: "bands",
-      name: `${scf.meta["study"]} bands`.slice(0, 200),
-      input: scf.job.input,
-      properties_input: bandsDeck({
-        title: `${scf.meta["study"]}: bands`,
-        mesh,
-        path,
-        points_per_segment: params.points_per_segment,
-        bands,
-        dos: params.with_dos
-          ? {
-            bands: params.bands ?? window(top, aoCount, DOS_WINDOW),
-            points: DOS_POINTS,
-            polynomials: DOS_POLYNOMIALS,
-          }
-          : null,
-      }),
-      restart_from: "scf",
-      properties_only: true,
-      depends_on: [],
-      meta: meta as unknown as Record<string, unknown>,
-    };
-    return [plan];
+    // Without bands given, the window is placed by the SCF's output when properties starts
+    // (band tokens), so the job can be queued behind the SCF, by afterok on one SLURM cluster.
+    const meta: BandsMeta = params.bands
+      ? { segments: path.segments, last_band: params.bands[1] }
+      : { segments: path.segments, last_band: null, last_offset: BAND_WINDOW.above };
+    return [
+      reused === null
+        ? {
+          key: "scf",
+          name: `${base.name} SCF`.slice(0, 200),
+          input: scfInput,
+          depends_on: [],
+          meta: { study: base.name },
+        }
+        : {
+          key: "scf",
+          name: reused.name,
+          input: reused.input,
+          depends_on: [],
+          meta: { study: base.name, reused: true },
+          job_pk: reused.pk,
+        },
+      {
+        key: "bands",
+        name: `${base.name} bands`.slice(0, 200),
+        input: scfInput,
+        properties_input: bandsDeck({
+          title: `${base.name}: bands`,
+          mesh,
+          path,
+          points_per_segment: params.points_per_segment,
+          bands: params.bands ?? tokens(BAND_WINDOW),
+          dos: params.with_dos
+            ? {
+              bands: params.bands ?? tokens(DOS_WINDOW),
+              points: DOS_POINTS,
+              polynomials: DOS_POLYNOMIALS,
+            }
+            : null,
+        }),
+        restart_from: "scf",
+        properties_only: true,
+        depends_on: ["scf"],
+        meta: meta as unknown as Record<string, unknown>,
+      },
+    ];
   },
   analyse(params, members) {
     const scf = members.find((m) => m.key === "scf")!;
@@ -244,8 +235,9 @@ export const BANDS = defineWorkflowType({
       );
     }
     const meta = member.meta as unknown as BandsMeta;
-    const bands = bandsOf(member);
-    const { valence, state } = occupationOf(member);
+    const lastBand = lastBandOf(meta, scf);
+    const bands = bandsOf(member, lastBand);
+    const { valence, state } = occupationOf(member, scf);
     let gap;
     try {
       gap = gapOf(bands, { segments: meta.segments, valence, state });
@@ -268,7 +260,7 @@ export const BANDS = defineWorkflowType({
         fermi_energy_ev: bands.fermi_ha * HARTREE_TO_EV,
         path: pathLabels(meta.segments),
         occupied_bands: valence,
-        bands_written: [bands.first_band, meta.last_band] as [number, number],
+        bands_written: [bands.first_band, lastBand] as [number, number],
         spin_polarized: bands.spins === 2,
         k_points: bands.distances.length,
         bands_file: { pk, name: "BAND.DAT" in files ? "BAND.DAT" : "fort.25" },
@@ -289,7 +281,7 @@ export const BANDS = defineWorkflowType({
       );
     }
     const meta = member.meta as unknown as BandsMeta;
-    const bands = bandsOf(member);
+    const bands = bandsOf(member, result.bands_written[1]);
     const ev = (ha: number) => (ha - bands.fermi_ha) * HARTREE_TO_EV;
     const top = result.cbm === null ? 0 : Math.ceil(result.cbm.energy_ev - result.fermi_energy_ev);
     const yRange = [-10, Math.max(10, top + 3)] as const;

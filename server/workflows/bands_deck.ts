@@ -124,11 +124,14 @@ export interface BandsDeckSpec {
   mesh: readonly string[];
   path: KPath;
   points_per_segment: number;
-  /** First and last band written. */
-  bands: readonly [number, number];
+  /** First and last band written: numbers, or band tokens (crystal/band_window.ts). */
+  bands: BandRange;
   /** DOSS over these bands, or none. */
-  dos: { bands: readonly [number, number]; points: number; polynomials: number } | null;
+  dos: { bands: BandRange; points: number; polynomials: number } | null;
 }
+
+/** A first and last band. */
+export type BandRange = readonly [number | string, number | string];
 
 /** The .d3 deck. */
 export function bandsDeck(spec: BandsDeckSpec): string {

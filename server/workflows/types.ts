@@ -104,5 +104,11 @@ export function prepareWorkflowInputs(
   options: { params: unknown; base_input: string; name: string },
 ): { inputs: { name: string; content: string }[] } {
   const { members } = planWorkflow(type, options);
-  return { inputs: members.map((m) => ({ name: m.name, content: m.input })) };
+  // A properties-only member is no deck to run alone: it reads its SCF's fort.9.
+  return {
+    inputs: members.filter((m) => !m.properties_only).map((m) => ({
+      name: m.name,
+      content: m.input,
+    })),
+  };
 }

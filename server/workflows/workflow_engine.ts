@@ -9,7 +9,6 @@
  */
 import { findJobByClientToken } from "../db/jobs.ts";
 import {
-  addMembers,
   cancelledWithLiveMembers,
   findWorkflow,
   getWorkflow,
@@ -269,31 +268,7 @@ export class WorkflowEngine extends EventTarget implements AsyncDisposable {
       job_pk: jobOfKey.get(m.member_key)!,
     }));
     const outcomes = await memberOutcomes(made, (jobPk) => store.find(jobPk), type.reads ?? []);
-    if (await this.#extend(row, stored, outcomes)) return await this.#advance(pk);
     await this.#analyse(row, stored, outcomes);
-  }
-
-  /** Adds the members a type plans from those that ended; true when there were any. */
-  async #extend(
-    row: WorkflowRow,
-    stored: StoredParams,
-    members: MemberOutcome[],
-  ): Promise<boolean> {
-    const { parseTypeParams, workflowTypeOf } = await import("./types.ts");
-    const type = workflowTypeOf(row.type);
-    if (type.extend === undefined) return false;
-    try {
-      const known = new Set(members.map((m) => m.key));
-      const more = type.extend(parseTypeParams(type, stored.params), members)
-        .filter((m) => !known.has(m.key));
-      if (more.length === 0) return false;
-      await this.#engine.store.db.write((c) => addMembers(c, row.pk, more));
-      return true;
-    } catch (error) {
-      if (!(error instanceof WorkflowFailure)) throw error;
-      await this.#setState(row.pk, { state: "failed", error: error.message }, error.message);
-      return false;
-    }
   }
 
   async #analyse(row: WorkflowRow, stored: StoredParams, members: MemberOutcome[]): Promise<void> {

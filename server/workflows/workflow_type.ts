@@ -70,16 +70,9 @@ export interface WorkflowType<
   ): MemberPlan[];
   /**
    * Files the analysis reads from each member's job directory, `{output}` standing for the job's
-   * output name: they come to `extend`, `analyse` and `plot` in MemberOutcome.files.
+   * output name: they come to `analyse` and `plot` in MemberOutcome.files.
    */
   reads?: readonly string[];
-  /**
-   * Members to add once every member planned so far has ended, from what they gave (a
-   * properties run sized by its SCF's output); none when the study is complete. Pure, and the
-   * same outcomes always give the same members.
-   * @throws {WorkflowFailure} naming the members when the study cannot go on
-   */
-  extend?(params: z.output<P>, members: readonly MemberOutcome[]): MemberPlan[];
   /**
    * Analyses the study once every member has ended.
    * @throws {WorkflowFailure} naming the members when it cannot be analysed

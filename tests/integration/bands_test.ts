@@ -61,7 +61,7 @@ Deno.test("workflows.create_bands runs an SCF, then properties on its fort.9, an
     base_input: deck("MgO"),
     points_per_segment: 20,
   }) as { workflow_id: string; jobs: number[] };
-  assert.equal(created.jobs.length, 1, "the SCF first; properties once it has its output");
+  assert.equal(created.jobs.length, 2, "the SCF, and properties held behind it from the start");
   const done = await waitForWorkflow(client, created.workflow_id);
   assert.equal(done.state, "completed", String(done.error));
   checkModelGap(done.result!);
@@ -74,7 +74,14 @@ Deno.test("workflows.create_bands runs an SCF, then properties on its fort.9, an
   const job = await client.request("jobs.get", { pk: props }) as Record<string, unknown>;
   assert.equal(job["workflow_id"], created.workflow_id);
   assert.match(String(job["properties_input"]), /^NEWK\n8 8\n1 0\nBAND\n/);
-  assert.match(String(job["properties_input"]), /\n4 0 80 1 26 1 0\nG X\nX W\nW L\nL G\nDOSS\n/);
+  assert.match(
+    String(job["properties_input"]),
+    /\n4 0 80 @VB-49@ @VB\+50@ 1 0\nG X\nX W\nW L\nL G\nDOSS\n0 1000 @VB-9@ @VB\+10@ /,
+  );
+  const ran = await client.request("jobs.get_output_file", { pk: props, name: "INPUT.d3" }) as {
+    content: string;
+  };
+  assert.match(ran.content, /\n4 0 80 1 26 1 0\n[\s\S]*\nDOSS\n0 1000 1 20 1 14 0\n/, "placed");
   const files = await client.request("jobs.get_output_file", { pk: props, name: "fort.25" }) as {
     content: string;
   };

@@ -26,7 +26,8 @@ clusterTest(
       runner: "slurm",
       cluster_id: id,
       points_per_segment: 10,
-    }) as { workflow_id: string };
+    }) as { workflow_id: string; jobs: number[] };
+    assert.equal(created.jobs.length, 2, "properties queued with the SCF, not after it");
     const done = await waitFor(
       `workflow ${created.workflow_id} to end`,
       () =>
@@ -41,11 +42,19 @@ clusterTest(
     );
     assert.equal(done.state, "completed", String(done.error));
     assert.ok(Math.abs(Number(done.result!["gap_ev"]) - 0.25 * 27.211386245988) < 1e-9);
-    const props = await client.request("jobs.get", { pk: done.jobs[1]!.pk }) as {
-      slurm_job_id: string | null;
-      state_reason: string;
-    };
+    type Got = { slurm_job_id: string | null; state_reason: string; remote_dir: string };
+    const get = (pk: number) => client.request("jobs.get", { pk }) as Promise<Got>;
+    const [scf, props] = [await get(done.jobs[0]!.pk), await get(done.jobs[1]!.pk)];
     assert.ok(props.slurm_job_id !== null, "properties went through sbatch");
     assert.match(props.state_reason, /properties completed/);
+    // The harness's cluster is this machine: the script sbatch was given is readable here.
+    const script = await Deno.readTextFile(`${props.remote_dir}/job.sbatch`);
+    assert.match(script, new RegExp(`^#SBATCH --dependency=afterok:${scf.slurm_job_id}$`, "m"));
+    assert.match(script, /awk .* INPUT\.d3 > INPUT\.d3\.tmp/, "the bands placed on the host");
+    assert.match(
+      await Deno.readTextFile(`${props.remote_dir}/INPUT.d3`),
+      /^4 0 40 1 26 1 0$/m,
+      "MgO's 26 AOs around band 10",
+    );
   },
 );

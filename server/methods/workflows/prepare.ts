@@ -10,7 +10,8 @@ export const prepare = defineMethod({
   name: "workflows.prepare",
   summary: "Build a study's member decks without creating jobs",
   description: "Plans the members of a workflow of `type` exactly as workflows.create_<type> " +
-    "would, and returns their decks; nothing is recorded and no job is made. `params` are the " +
+    "would, and returns their .d12 decks (not a properties-only member's: it runs on its SCF's " +
+    "fort.9); nothing is recorded and no job is made. `params` are the " +
     "type's own params (see workflows.available).",
   params: z.strictObject({
     type: z.enum(WORKFLOW_TYPES.map((t) => t.type) as [string, ...string[]]).describe(

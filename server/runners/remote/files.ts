@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { InvalidStateError, SlurmRejectedError } from "../../errors.ts";
 import type { FileTail } from "../runner.ts";
-import type { JobRow } from "../../model/job.ts";
+import { type JobRow, sameClusterRestartDir } from "../../model/job.ts";
 import {
   FORT34_FILE,
   INPUT_FILE,
@@ -21,16 +21,6 @@ import type { Transport } from "./scheduler.ts";
 const FETCH_MAX_BYTES = 64 * 1024 * 1024;
 /** Never fetched: binary restart data that only matters on the cluster. */
 const KEEP_REMOTE = new Set(["fort.9", "fort.20", "fort.98"]);
-
-/**
- * The remote directory of the job `row` restarts from, when that job runs on the same cluster:
- * the run script copies its restart files when it starts (after it, by afterok), not the upload.
- */
-export function sameClusterRestartDir(row: JobRow, source: JobRow | null): string | null {
-  return source !== null && source.cluster_id === row.cluster_id && source.remote_dir !== null
-    ? source.remote_dir
-    : null;
-}
 
 /**
  * Makes the job's remote directory and puts its inputs, restart files and run script there.

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Cluster } from "../../clusters/cluster.ts";
+import { hasBandTokens } from "../../crystal/band_window.ts";
 import { type JobRow, type JobUpdate, outputNameOf } from "../../model/job.ts";
 import type { CommandResult } from "../../slurm/commands.ts";
 import type { RunSpec } from "../../slurm/script.ts";
@@ -55,6 +56,8 @@ export interface ScriptOptions {
   after: string[];
   /** Where on the host the job it restarts from ran, when it ran there: copied at start. */
   restart_dir?: string | null;
+  /** That job's CRYSTAL output file name, in restart_dir. */
+  restart_output?: string | null;
 }
 
 /** Starts, observes and stops runs on one kind of host. */
@@ -89,13 +92,18 @@ export interface Scheduler {
  */
 export function runSpecOf(
   job: JobRow,
-  options: Pick<ScriptOptions, "cluster" | "restart_dir">,
+  options: Pick<ScriptOptions, "cluster" | "restart_dir" | "restart_output">,
   ranks: number,
 ): RunSpec {
   const { cluster } = options;
   const crystal = cluster.crystal;
   return {
     restart_dir: options.restart_dir ?? null,
+    // Band tokens are filled on the host from the SCF's output there (crystal/band_window.ts).
+    band_tokens_from: options.restart_dir && options.restart_output &&
+        hasBandTokens(job.properties_input)
+      ? `${options.restart_dir}/${options.restart_output}`
+      : null,
     work_dir: job.remote_dir!,
     output_name: outputNameOf(job),
     setup_commands: cluster.setup_commands,

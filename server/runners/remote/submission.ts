@@ -11,10 +11,15 @@ import type { Cluster } from "../../clusters/cluster.ts";
 import { jobsInStates } from "../../db/jobs.ts";
 import { AppError, SlurmRejectedError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { dependenciesOf, type JobRow } from "../../model/job.ts";
+import {
+  dependenciesOf,
+  type JobRow,
+  outputNameOf,
+  sameClusterRestartDir,
+} from "../../model/job.ts";
 import { ACTIVE_STATES, isTerminal } from "../../model/job_state.ts";
 import type { JobStore } from "../../jobs/store.ts";
-import { sameClusterRestartDir, uploadJob } from "./files.ts";
+import { uploadJob } from "./files.ts";
 import type { Scheduler, Transport } from "./scheduler.ts";
 
 /** What submission needs. */
@@ -71,6 +76,7 @@ export async function upload(
           cluster: options.cluster,
           after,
           restart_dir: sameClusterRestartDir(row, source),
+          restart_output: source === null ? null : `${outputNameOf(source)}.out`,
         }),
       },
       source,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { bandToken } from "../../../server/crystal/band_window.ts";
 import { renderSbatchScript, type SbatchSpec } from "../../../server/slurm/script.ts";
 
 const FIXTURES = new URL("../../fixtures/slurm/", import.meta.url);
@@ -205,10 +206,11 @@ Deno.test("renderSbatchScript() output passes bash -n for every golden and hosti
 async function runScript(
   spec: (dir: string) => SbatchSpec,
   deck: string,
+  d3 = "BAND\nEND\n",
 ): Promise<{ dir: string; code: number; files: Set<string> }> {
   const dir = await Deno.makeTempDir({ prefix: "crystalmath-sbatch-" });
   await Deno.writeTextFile(join(dir, "INPUT"), deck);
-  await Deno.writeTextFile(join(dir, "INPUT.d3"), "BAND\nEND\n");
+  await Deno.writeTextFile(join(dir, "INPUT.d3"), d3);
   const script = join(dir, "job.sbatch");
   await Deno.writeTextFile(script, renderSbatchScript(spec(dir)));
   const result = await bash([script], "/");
@@ -331,6 +333,43 @@ Deno.test("renderSbatchScript() leaves a fort.34 the job brought itself in place
     assert.equal(await Deno.readTextFile(join(dir, "fort.20")), "wave function\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await Deno.remove(source, { recursive: true });
+  }
+});
+
+Deno.test("renderSbatchScript() fills band tokens from the SCF output on the host, or stops with why", async () => {
+  const source = await Deno.makeTempDir({ prefix: "crystalmath-scf-" });
+  const d3 = `BAND\nmgo\n1 0 10 ${bandToken(-49)} ${bandToken(50)} 1 0\nG X\nEND\n`;
+  const spec = (d: string) => ({
+    ...withFake(d, "/bin/false"),
+    properties_only: true,
+    restart_dir: source,
+    band_tokens_from: join(source, "scf.out"),
+  });
+  try {
+    await Deno.writeTextFile(
+      join(source, "scf.out"),
+      " NUMBER OF AO                26  EXCHANGE\n N. OF ELECTRONS PER CELL    20  EXCHANGE\n",
+    );
+    const filled = await runScript(spec, "MGO TEST\nEND\n", d3);
+    assert.equal(filled.code, 0);
+    assert.equal(
+      await Deno.readTextFile(join(filled.dir, "INPUT")),
+      "BAND\nmgo\n1 0 10 1 26 1 0\nG X\nEND\n",
+    );
+    await Deno.remove(filled.dir, { recursive: true });
+    await Deno.writeTextFile(join(source, "scf.out"), "");
+    const refused = await runScript(spec, "MGO TEST\nEND\n", d3);
+    assert.equal(refused.code, 2);
+    assert.equal(await Deno.readTextFile(join(refused.dir, ".exit_code")), "2\n");
+    assert.equal(await Deno.readTextFile(join(refused.dir, ".exit_code_properties")), "2\n");
+    assert.match(
+      await Deno.readTextFile(join(refused.dir, "mgo-scf.properties.err")),
+      /cannot choose the bands: .*scf.out prints no NUMBER OF AO/,
+    );
+    assert.ok(!refused.files.has("mgo-scf.properties.out"), "properties did not run");
+    await Deno.remove(refused.dir, { recursive: true });
+  } finally {
     await Deno.remove(source, { recursive: true });
   }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { bandCountOf, resolveBandTokens } from "../../../server/crystal/band_window.ts";
 import { Fort25Error, parseFort25 } from "../../../server/crystal/fort25.ts";
 import { electronicLevels } from "../../../server/crystal/electronic_levels.ts";
 import { HARTREE_TO_EV } from "../../../server/crystal/output_parser.ts";
@@ -212,6 +213,7 @@ function member(
 }
 
 const SCF_OUT = " NUMBER OF AO                26  EXCHANGE OVERLAP TOL\n" +
+  " N. OF ELECTRONS PER CELL    20  EXCHANGE PSEUDO OVP (F(G))  (T4) 10**   -7\n" +
   " INSULATING STATE\n TOP OF VALENCE BANDS -    BAND     10; K    1; EIG -1.52E-01 AU\n";
 
 /** The model of the stand-in CRYSTAL, bands 9 to 12 only, along G-X-W. */
@@ -235,29 +237,34 @@ function modelFort25(): string {
   return `${segment("G", "X")}\n${segment("X", "W")}\n${dos}`;
 }
 
-Deno.test("BANDS plans an SCF, then properties alone on its fort.9, sized by its output", () => {
+Deno.test("BANDS plans an SCF and properties alone on its fort.9, placed by its output", () => {
   const params = BANDS.params.parse({ path: ["G", "X", "W"], points_per_segment: 5 });
-  const [scf] = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo" });
+  const [scf, bands] = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo" });
   assert.equal(scf!.key, "scf");
   assert.doesNotMatch(scf!.input, /OPTGEOM/);
-  const scfDone = member("scf", { pk: 1, input: scf!.input, files: { "{output}.out": SCF_OUT } });
-  const [bands] = BANDS.extend!(params, [scfDone]);
+  assert.deepEqual(bands!.depends_on, ["scf"], "queued behind the SCF from the start");
   assert.equal(bands!.restart_from, "scf");
   assert.equal(bands!.properties_only, true);
   assert.equal(
     bands!.properties_input,
-    "NEWK\n8 16\n1 0\nBAND\nmgo: bands\n2 0 10 1 26 1 0\nG X\nX W\nDOSS\n0 1000 1 20 1 14 0\nEND\n",
-    "the 26 AOs hold the 100 bands around band 10; the DOS the 20 around it",
+    "NEWK\n8 16\n1 0\nBAND\nmgo: bands\n2 0 10 @VB-49@ @VB+50@ 1 0\nG X\nX W\nDOSS\n" +
+      "0 1000 @VB-9@ @VB+10@ 1 14 0\nEND\n",
+    "the 100 bands around the valence band and the DOS's 20, placed by the SCF's output",
   );
   assert.ok(parsePropertiesDeck(bands!.properties_input!), "a deck the daemon accepts");
-  assert.deepEqual(BANDS.extend!(params, [scfDone, member("bands", { pk: 2, input: "" })]), []);
-  assert.throws(
-    () => BANDS.extend!(params, [member("scf", { pk: 1, input: scf!.input }, "failed")]),
-    /Cannot compute the bands: the SCF \(job 1 failed: SCF not converged\)/,
+  assert.equal(
+    resolveBandTokens(bands!.properties_input!, bandCountOf(SCF_OUT)),
+    "NEWK\n8 16\n1 0\nBAND\nmgo: bands\n2 0 10 1 26 1 0\nG X\nX W\nDOSS\n0 1000 1 20 1 14 0\nEND\n",
+    "MgO's 26 AOs hold the 100 bands around band 10; the DOS the 20 around it",
   );
+  const given = BANDS.plan(BANDS.params.parse({ path: ["G", "X"], bands: [5, 15] }), {
+    deck: parseDeck(MGO),
+    name: "mgo",
+  })[1]!;
+  assert.match(given.properties_input!, /^1 0 50 5 15 1 0$/m, "bands given: no tokens");
   assert.throws(
-    () => BANDS.extend!(params, [member("scf", { pk: 1, input: scf!.input })]),
-    /prints no NUMBER OF AO; give bands/,
+    () => BANDS.plan(params, { deck: parseDeck(MGO.replace("SHRINK\n8 16\n", "")), name: "m" }),
+    /the base deck has no SHRINK/,
   );
   // A completed job with its wave function is the SCF itself.
   const source = {
@@ -266,7 +273,8 @@ Deno.test("BANDS plans an SCF, then properties alone on its fort.9, sized by its
     has_wave_function: true,
   };
   const reused = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo", source });
-  assert.deepEqual(reused.map((m) => [m.key, m.job_pk]), [["scf", 7]]);
+  assert.deepEqual(reused.map((m) => [m.key, m.job_pk]), [["scf", 7], ["bands", undefined]]);
+  assert.equal(reused[1]!.input, MGO);
   assert.equal(
     BANDS.plan(params, {
       deck: parseDeck(MGO),
@@ -295,9 +303,9 @@ Deno.test("the default k-path follows the Bravais lattice of the space group", (
 
 Deno.test("BANDS analyses the model's bands and its plot matches the golden file", async () => {
   const params = BANDS.params.parse({ path: ["G", "X", "W"], points_per_segment: 5 });
-  const [scf] = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo" });
+  const [scf, planned] = BANDS.plan(params, { deck: parseDeck(MGO), name: "mgo" });
   const scfDone = member("scf", { pk: 1, input: scf!.input, files: { "{output}.out": SCF_OUT } });
-  const meta = BANDS.extend!(params, [scfDone])[0]!.meta;
+  const meta = planned!.meta;
   const props =
     " INSULATING STATE\n TOP OF VALENCE BANDS -    BAND     10; K    1; EIG -1.5E-01 AU\n";
   // fort.25 holds bands 9-12: as if the deck had asked for bands 9 to 12.
