@@ -160,6 +160,41 @@ Deno.test("jobs.submit {properties_only} runs properties alone on restart_from's
     client.request("jobs.submit", { name: "x", properties_only: true, properties_input: d3 }),
     /needs restart_from/,
   );
+  // Band tokens, placed by the SCF's 20 electrons (c = 10) and 26 AOs.
+  const tokens = "BAND\nMgO\n1 0 10 @VB-2@ @VB+30@ 1 0\nG X\nEND\n";
+  const withTokens = (restart_from: number) =>
+    client.request("jobs.submit", {
+      name: "placed",
+      properties_only: true,
+      properties_input: tokens,
+      restart_from,
+    }) as Promise<{ pk: number }>;
+  await assert.rejects(
+    withTokens(pk),
+    new RegExp(
+      `Cannot choose the bands of the properties deck from job ${pk}: its output prints no ` +
+        "NUMBER OF AO or N. OF ELECTRONS PER CELL",
+    ),
+  );
+  const { pk: model } = await client.request("jobs.submit", {
+    name: "model",
+    input: deck("MgO [model]"),
+  }) as { pk: number };
+  await waitForJob(client, model, ["completed"]);
+  const { pk: placed } = await withTokens(model);
+  assert.equal((await waitForJob(client, placed, ["completed", "failed"])).state, "completed");
+  const ran = await client.request("jobs.get_output_file", { pk: placed, name: "INPUT.d3" }) as {
+    content: string;
+  };
+  assert.equal(ran.content, "BAND\nMgO\n1 0 10 8 26 1 0\nG X\nEND\n");
+  await assert.rejects(
+    client.request("jobs.submit", {
+      name: "x",
+      input: deck("MgO"),
+      properties_input: tokens,
+    }),
+    /Band tokens \(@VB-49@, @VB\+50@\) need properties_only and restart_from/,
+  );
 });
 
 Deno.test("workflows.create_bands refuses what it cannot compute, naming why", async () => {

@@ -132,7 +132,8 @@ export const submit = defineMethod({
       ),
     properties_only: z.boolean().optional().describe(
       "Run properties alone: properties_input on the fort.9 of restart_from, no SCF (input " +
-        "then defaults to that job's deck)",
+        "then defaults to that job's deck). Its BAND and DOSS band fields may then be band " +
+        "tokens, @VB-49@ for band ceil(N/2) - 49 by the N electrons restart_from's output prints",
     ),
     client_token: z.string().min(8).max(200).regex(PRINTABLE, PRINTABLE_MESSAGE).optional()
       .describe(
