@@ -143,6 +143,21 @@ Deno.test("serveConnection() answers malformed JSON and invalid UTF-8 with -3270
   await c.served;
 });
 
+Deno.test("serveConnection() takes a U+FFFD sent as such, and refuses bad bytes beside one", async () => {
+  const c = pair();
+  // EF BF BD is U+FFFD itself, valid UTF-8: the lenient decoding's marker must not refuse it.
+  await c.send({ jsonrpc: "2.0", id: "\uFFFD", method: "test.echo", params: { a: 1 } });
+  assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: "\uFFFD", result: { a: 1 } });
+  const body = [...encoder.encode('{"a":"\uFFFD'), 0xc3, 0x28, ...encoder.encode('"}')];
+  await c.write(
+    new Uint8Array([...encoder.encode(`Content-Length: ${body.length}\r\n\r\n`), ...body]),
+  );
+  const bad = await c.next() as { error: { code: number; message: string } };
+  assert.deepEqual([bad.error.code, /not valid UTF-8/.test(bad.error.message)], [-32700, true]);
+  c.close();
+  await c.served;
+});
+
 Deno.test("serveConnection() answers a bad Content-Length with id null, then closes", async () => {
   for (
     const header of [
