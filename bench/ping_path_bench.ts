@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { utf8Text } from "../common/bytes.ts";
 import { createFrameDecoder, encodeFrame } from "../common/framing.ts";
 import { SYSTEM_CLOCK } from "../server/clock.ts";
 import { createLogger } from "../server/log.ts";
@@ -20,7 +21,6 @@ const say = console.log;
 const N = Deno.env.get("BENCH_QUICK") === "1" ? 20_000 : 200_000;
 const REQUEST = '{"jsonrpc":"2.0","id":1,"method":"system.ping","params":{}}';
 const FRAME = encodeFrame(REQUEST);
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
 const log = createLogger({ level: "error", sink: { write: () => {}, close: () => {} } });
@@ -96,7 +96,7 @@ export async function benchPingPath(): Promise<void> {
   const response = await dispatcher.handle(message, session);
   const stages: [string, number][] = [
     ["frame decode (header parse, body copy)", await perCall(() => decoder.push(FRAME))],
-    ["UTF-8 decode + JSON.parse", await perCall(() => JSON.parse(utf8.decode(FRAME.subarray(22))))],
+    ["UTF-8 decode + JSON.parse", await perCall(() => JSON.parse(utf8Text(FRAME.subarray(22))))],
     [
       "dispatch (checks, zod params, context, handler)",
       await perCall(() => dispatcher.handle(message, session)),

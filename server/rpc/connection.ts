@@ -10,6 +10,7 @@ import {
   type FrameLimits,
   FramingError,
 } from "../../common/framing.ts";
+import { utf8Text } from "../../common/bytes.ts";
 import type { Logger } from "../log.ts";
 import { createSession, type Dispatcher, errorResponse } from "./dispatch.ts";
 import { AppError } from "../errors.ts";
@@ -49,20 +50,6 @@ export interface ConnectionOptions {
 }
 
 const RELEASED = new Uint8Array(0);
-const lenient = new TextDecoder("utf-8");
-const strict = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * The text of UTF-8 bytes; throws a TypeError when they are not UTF-8. The lenient decoder is
- * used first: the strict one holds two more copies of a body while it decodes (a 64 MiB request
- * briefly took 192 MiB more) and is slower. Bad bytes become U+FFFD, so text without one came from
- * valid bytes; only text with one (bad bytes, or a U+FFFD sent as such) is decoded strictly.
- */
-function utf8Text(bytes: Uint8Array): string {
-  const text = lenient.decode(bytes);
-  return text.includes("\uFFFD") ? strict.decode(bytes) : text;
-}
-
 /**
  * Takes body `i` out of `bodies` and returns its text. Its own frame, so that once it returns no
  * frame's temporary still holds the bytes: a collection can then free them.
