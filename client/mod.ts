@@ -94,7 +94,7 @@ export async function ensureServer(
 ): Promise<number | undefined> {
   const socket = options.socket ?? defaultSocketPath();
   try {
-    await checkSocketPath(socket);
+    checkSocketPath(socket);
     if (await answersPing(socket)) return undefined;
   } catch (error) {
     if (!(error instanceof ClientError && error.kind === "not_running")) throw error;
