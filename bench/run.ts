@@ -8,13 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  cliCommand,
-  makeSandbox,
-  type Sandbox,
-  startDaemon,
-  waitForPing,
-} from "../tests/_harness.ts";
+import { makeSandbox, type Sandbox, startDaemon, waitForPing } from "../tests/_harness.ts";
 import { benchJobs } from "./jobs_bench.ts";
 import { benchSlurm } from "./slurm_bench.ts";
 import { benchPush } from "./push_bench.ts";
@@ -24,6 +18,7 @@ import { benchNative } from "./native_bench.ts";
 import { benchPingPath } from "./ping_path_bench.ts";
 import { benchStructures } from "./structures_bench.ts";
 import { benchWorkflows } from "./workflows_bench.ts";
+import { benchCli } from "./cli_bench.ts";
 import { currentRssKiB, peakRssKiB } from "../tests/_flood.ts";
 import {
   installVscodeJsonrpc,
@@ -98,31 +93,6 @@ async function measureAll(servers: { name: string; socket: string }[]): Promise<
   }));
 }
 
-/** Median wall time of `runs` executions of a command, in ms. */
-async function wallTimes(
-  commands: Record<string, string[]>,
-  runs: number,
-): Promise<Record<string, number>> {
-  const samples: Record<string, number[]> = Object.fromEntries(
-    Object.keys(commands).map((k) => [k, []]),
-  );
-  for (let i = 0; i < runs; i++) {
-    // Interleaved, so drift on a noisy machine hits every command alike.
-    for (const [name, [command, ...args]] of Object.entries(commands)) {
-      const started = performance.now();
-      const out = await new Deno.Command(command!, { args, stdout: "null", stderr: "piped" })
-        .output();
-      samples[name]!.push(performance.now() - started);
-      if (!out.success) throw new Error(`${name} failed: ${new TextDecoder().decode(out.stderr)}`);
-    }
-  }
-  return Object.fromEntries(
-    Object.entries(samples).map((
-      [name, s],
-    ) => [name, s.sort((a, b) => a - b)[Math.floor(s.length / 2)]!]),
-  );
-}
-
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
 /** The sections, runnable one at a time: `deno task bench jobs`. */
@@ -137,6 +107,7 @@ const SECTIONS: Record<string, (box: Sandbox) => Promise<void>> = {
   ping_path: benchPingPath,
   structures: benchStructures,
   workflows: benchWorkflows,
+  cli: benchCli,
 };
 
 async function main(): Promise<void> {
@@ -215,24 +186,6 @@ async function benchRpc(box: Sandbox): Promise<void> {
         fmt(idle / 1024)
       } MiB, ` +
         `peak RSS ${fmt(peak / 1024)} MiB: ${fmt(growth, 2)}× the body above idle (target < 4)`,
-    );
-  }
-
-  // One-off CLI call against the floor of starting Deno at all.
-  {
-    await using _daemon = await startDaemon(box, ["--no-timeout"]);
-    const empty = join(box.dir, "empty.ts");
-    await Deno.writeTextFile(empty, "");
-    const call = cliCommand(["call", "system.ping", "--socket", box.socket, "--no-start"]);
-    const times = await wallTimes({
-      call: [call.command, ...call.args],
-      empty: [Deno.execPath(), "run", "-q", empty],
-    }, QUICK ? 5 : 30);
-    say(
-      `one-off "call system.ping": ${fmt(times.call!, 1)} ms vs empty deno run ${
-        fmt(times.empty!, 1)
-      } ms: ` +
-        `${fmt(times.call! / times.empty!, 2)}× (target ≤ 1.3)`,
     );
   }
 }

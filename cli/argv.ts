@@ -20,9 +20,10 @@ export function parseArgv(
 ): { values: Record<string, string | boolean>; positionals: string[] } {
   const values: Record<string, string | boolean> = {};
   const positionals: string[] = [];
-  const shorts = new Map(
-    Object.entries(options).flatMap(([name, o]) => o.short ? [[o.short, name]] : []),
-  );
+  const shorts = new Map<string, string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.short) shorts.set(option.short, name);
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {

@@ -92,16 +92,31 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
-/** A subcommand: one per file under cli/commands/. */
-export interface Command {
+/** What the command table declares about a subcommand: enough for help, completion and parsing. */
+export interface CommandInfo {
   name: string;
   summary: string;
   /** Usage line(s) after the program name. */
   usage: string;
   flags: readonly FlagName[];
+}
+
+/** What a command's module gives: its implementation, loaded only when the command runs. */
+export interface CommandModule {
   /** Returns the exit code. */
   run(ctx: CommandContext): Promise<number>;
 }
+
+/** A table entry (cli/command_table.ts): the command's declaration and how to load it. */
+export interface CommandEntry extends CommandInfo {
+  load(): Promise<CommandModule>;
+}
+
+/**
+ * A declaration and its implementation in one object: the shape `serve` still exports. The table
+ * takes only its `run`.
+ */
+export interface Command extends CommandInfo, CommandModule {}
 
 /** Reads a string flag. */
 export function stringFlag(flags: FlagValues, name: FlagName): string | undefined {

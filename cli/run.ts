@@ -6,98 +6,15 @@
  */
 import { ClientError, ServerError } from "../client/errors.ts";
 import { parseArgv } from "./argv.ts";
-import { callCommand } from "./commands/call.ts";
-import { doctorCommand } from "./commands/doctor.ts";
-import { cancelCommand } from "./commands/cancel.ts";
-import { clustersCommand } from "./commands/clusters.ts";
-import { completionsCommand } from "./commands/completions.ts";
-import { jobCommand } from "./commands/job.ts";
-import { jobsCommand } from "./commands/jobs.ts";
-import { logCommand } from "./commands/log.ts";
-import { plotCommand } from "./commands/plot.ts";
-import { submitCommand } from "./commands/submit.ts";
-import { serveCommand } from "./commands/serve.ts";
-import { serviceCommand } from "./commands/service.ts";
-import { startCommand } from "./commands/start.ts";
-import { statusCommand } from "./commands/status.ts";
-import { stopCommand } from "./commands/stop.ts";
-import { versionCommand } from "./commands/version.ts";
-import { watchCommand } from "./commands/watch.ts";
-import { type Command, FLAGS, type FlagSpec, type FlagValues } from "./command.ts";
+import { type CommandEntry, FLAGS, type FlagValues } from "./command.ts";
+import { findCommand } from "./command_table.ts";
 import { EXIT_CODES, exitCodeFor, UsageError } from "./exit_codes.ts";
 import { printError, printNotice, printText } from "./output.ts";
 
-const helpCommand: Command = {
-  name: "help",
-  summary: "Show this help, or one command's help",
-  usage: "help [COMMAND]",
-  flags: [],
-  run({ args }) {
-    const [name] = args;
-    if (name === undefined) printText(generalHelp());
-    else printText(commandHelp(lookup(name)));
-    return Promise.resolve(EXIT_CODES.ok);
-  },
-};
+/** What runs when no command is named: the daemon, as the terminal UI spawns it. */
+const DEFAULT_COMMAND = "serve";
 
-/** Every subcommand. Bare flags with no subcommand mean `serve`, as the terminal UI spawns it. */
-const COMMANDS: readonly Command[] = [
-  serveCommand,
-  startCommand,
-  stopCommand,
-  statusCommand,
-  callCommand,
-  jobsCommand,
-  jobCommand,
-  submitCommand,
-  logCommand,
-  cancelCommand,
-  plotCommand,
-  clustersCommand,
-  watchCommand,
-  doctorCommand,
-  serviceCommand,
-  versionCommand,
-  completionsCommand(() => COMMANDS),
-  helpCommand,
-];
-
-function lookup(name: string): Command {
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) throw new UsageError(`Unknown command "${name}": run "crystalmath-server help"`);
-  return command;
-}
-
-function generalHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return [
-    "crystalmath-server: the CrystalMath daemon (JSON-RPC 2.0 on a Unix socket) and its CLI",
-    "",
-    "Usage: crystalmath-server <command> [flags]",
-    "       crystalmath-server [--socket PATH] [--db PATH] [--timeout S] [-v]   (same as serve)",
-    "",
-    "Commands:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    "",
-    'Run "crystalmath-server help COMMAND" for a command\'s flags.',
-  ].join("\n");
-}
-
-function commandHelp(command: Command): string {
-  const lines = [`Usage: crystalmath-server ${command.usage}`, "", command.summary];
-  if (command.flags.length) lines.push("", "Flags:");
-  const label = (name: keyof typeof FLAGS) => {
-    const spec: FlagSpec = FLAGS[name];
-    return `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.value ? ` ${spec.value}` : ""}`;
-  };
-  const width = Math.max(0, ...command.flags.map((f) => label(f).length));
-  for (const name of command.flags) {
-    lines.push(`  ${label(name).padEnd(width)}  ${FLAGS[name].help}`);
-  }
-  return lines.join("\n");
-}
-
-function parse(command: Command, argv: string[]): { flags: FlagValues; args: string[] } {
+function parse(command: CommandEntry, argv: string[]): { flags: FlagValues; args: string[] } {
   const options = Object.fromEntries(
     [...command.flags, "help" as const].map((name) => [name, FLAGS[name]]),
   );
@@ -140,19 +57,19 @@ export async function run(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   try {
-    const command = named ? lookup(argv[0]!) : serveCommand;
+    const command = findCommand(named ? argv[0]! : DEFAULT_COMMAND);
     const { flags, args } = parse(command, named ? argv.slice(1) : argv);
     asJson = flags.json === true;
-    if (flags.help && command !== callCommand) {
+    // A command that declares --help itself (call METHOD --help) answers it when given arguments.
+    if (flags.help && (args.length === 0 || !command.flags.includes("help"))) {
+      const { commandHelp } = await import("./commands/help.ts");
       printText(commandHelp(command));
       return EXIT_CODES.ok;
     }
-    if (flags.help && args.length === 0) {
-      printText(commandHelp(command));
-      return EXIT_CODES.ok;
-    }
-    if (command !== serveCommand) Deno.addSignalListener("SIGINT", onInterrupt);
-    return await command.run({
+    const implementation = await command.load();
+    // The daemon handles its own signals.
+    if (command.name !== DEFAULT_COMMAND) Deno.addSignalListener("SIGINT", onInterrupt);
+    return await implementation.run({
       flags,
       args,
       facts: { os: Deno.build.os, env: Deno.env.toObject() },
@@ -169,6 +86,3 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 }
-
-/** The help text, for the README and tests. */
-export { generalHelp };

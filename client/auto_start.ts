@@ -27,27 +27,43 @@ export const PERMISSION_SET = "daemon";
 export const V8_FLAGS = "--expose-gc";
 
 /**
- * The command line that runs this program with `args`: the binary itself when compiled, else
- * `deno run` on this checkout's main.ts with the permission set the compile task uses.
+ * Deno flags for every `deno run` of this program. Without `--unstable-lazy-dynamic-imports`,
+ * `deno run` reads and analyses every module that a literal `import()` names, transitively,
+ * before main.ts starts: the whole daemon (about 250 modules) for a one-off `call`, which then
+ * loads 20 of them. Not for `deno compile`: there it would leave those modules out of the binary.
  */
-export function selfCommand(args: string[]): { command: string; args: string[] } {
-  if (Deno.build.standalone) return { command: Deno.execPath(), args };
+export const RUN_FLAGS: readonly string[] = ["--unstable-lazy-dynamic-imports"];
+
+/**
+ * `deno run` of `script` with `args`, the way this program runs from a checkout: this checkout's
+ * deno.json, its permission set, and the V8 and run flags above.
+ */
+export function denoRun(script: string, args: string[]): { command: string; args: string[] } {
   const config = new URL("../deno.json", import.meta.url).pathname;
-  const main = new URL("../main.ts", import.meta.url).pathname;
   return {
     command: Deno.execPath(),
     args: [
       "run",
       `-P=${PERMISSION_SET}`,
       `--v8-flags=${V8_FLAGS}`,
+      ...RUN_FLAGS,
       "--config",
       config,
       "--no-prompt",
       "--quiet",
-      main,
+      script,
       ...args,
     ],
   };
+}
+
+/**
+ * The command line that runs this program with `args`: the binary itself when compiled, else
+ * `deno run` on this checkout's main.ts with the permission set the compile task uses.
+ */
+export function selfCommand(args: string[]): { command: string; args: string[] } {
+  if (Deno.build.standalone) return { command: Deno.execPath(), args };
+  return denoRun(new URL("../main.ts", import.meta.url).pathname, args);
 }
 
 /** A started daemon process and what it wrote to stderr, if it failed. */

@@ -21,7 +21,6 @@ import type {
   ParamsOf,
   ResultOf,
 } from "../server/methods/mod.ts";
-import { startAndWait } from "./auto_start.ts";
 import { ClientError } from "./errors.ts";
 import { type CallOptions, checkSocketPath, SocketClient } from "./socket_client.ts";
 
@@ -32,7 +31,6 @@ export {
   type CallOptions,
   DEFAULT_CALL_TIMEOUT_MS,
 } from "./socket_client.ts";
-export { selfCommand } from "./auto_start.ts";
 
 /** A connected client with calls typed by method name. */
 export class Client extends SocketClient {
@@ -96,29 +94,38 @@ export async function ensureServer(
 ): Promise<number | undefined> {
   const socket = options.socket ?? defaultSocketPath();
   try {
-    await checkSocketPath(socket);
+    checkSocketPath(socket);
     if (await answersPing(socket)) return undefined;
   } catch (error) {
     if (!(error instanceof ClientError && error.kind === "not_running")) throw error;
   }
+  // Loaded only here: a client whose daemon runs never spawns one.
+  const { startAndWait } = await import("./auto_start.ts");
   const daemon = await startAndWait({ ...options, socket }, () => answersPing(socket));
   await daemon.release();
   return daemon.pid;
 }
 
 /**
- * Connects to the daemon (starting it first if `autoStart` is set).
+ * Connects to the daemon, starting it first if `autoStart` is set and nothing answers.
  * @throws {ClientError} `not_running` (with a hint) or `unsafe_socket`
  */
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
   const socket = options.socket ?? defaultSocketPath();
-  if (options.autoStart) {
-    await ensureServer({ socket, ...(options.autoStart === true ? {} : options.autoStart) });
-  }
   const client = new Client(
     socket,
     options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
   );
+  try {
+    // Dial first: when the daemon runs, as it mostly does, that is the only round trip.
+    await client.open();
+    return client;
+  } catch (error) {
+    if (!options.autoStart || !(error instanceof ClientError && error.kind === "not_running")) {
+      throw error;
+    }
+  }
+  await ensureServer({ socket, ...(options.autoStart === true ? {} : options.autoStart) });
   await client.open();
   return client;
 }

@@ -44,13 +44,15 @@ interface Link {
 
 /**
  * Refuses socket paths that are missing, not sockets, or owned by another user: someone else's
- * process must not be able to impersonate the daemon.
+ * process must not be able to impersonate the daemon. Sync: two stats of a local path take
+ * microseconds, and each async one costs a trip through Deno's thread pool that a one-off CLI call
+ * can measure.
  * @throws {ClientError} `not_running` or `unsafe_socket`
  */
-export async function checkSocketPath(path: string): Promise<void> {
+export function checkSocketPath(path: string): void {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.lstat(path);
+    info = Deno.lstatSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw notRunning(path, error);
     throw new ClientError(
@@ -76,7 +78,7 @@ export async function checkSocketPath(path: string): Promise<void> {
   // own socket between the check and the dial. Such folders are refused, unless sticky (/tmp),
   // where nobody can rename or remove a file that is yours.
   const folder = path.slice(0, path.lastIndexOf("/")) || "/";
-  const mode = (await Deno.stat(folder)).mode ?? 0;
+  const mode = Deno.statSync(folder).mode ?? 0;
   if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
     throw new ClientError(
       "unsafe_socket",
@@ -124,7 +126,7 @@ export class SocketClient implements AsyncDisposable {
   }
 
   async #dial(): Promise<Link> {
-    await checkSocketPath(this.socket);
+    checkSocketPath(this.socket);
     let conn: Deno.UnixConn;
     try {
       conn = await Deno.connect({ transport: "unix", path: this.socket });
@@ -160,12 +162,16 @@ export class SocketClient implements AsyncDisposable {
       reason = (error as Error).message;
     }
     if (this.#link && (await this.#link.catch(() => undefined)) === link) this.#link = undefined;
-    const lost = new ClientError(
-      "connection_lost",
-      `Lost the connection to crystalmath-server: ${reason}`,
-    );
-    for (const pending of link.pending.values()) pending.reject(lost);
-    link.pending.clear();
+    if (link.pending.size > 0) {
+      const lost = new ClientError(
+        "connection_lost",
+        `Lost the connection to crystalmath-server: ${reason}`,
+      );
+      for (const pending of link.pending.values()) pending.reject(lost);
+      link.pending.clear();
+    }
+    // After close(), which closes the connection itself, closing it again would only throw.
+    if (this.#isClosed) return;
     try {
       link.conn.close();
     } catch {

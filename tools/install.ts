@@ -9,7 +9,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { PERMISSION_SET, V8_FLAGS } from "../client/auto_start.ts";
+import { PERMISSION_SET, RUN_FLAGS, V8_FLAGS } from "../client/auto_start.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NAME = "crystalmath-server";
@@ -50,6 +50,7 @@ export async function installArgs(
     ...permissionFlags(set),
     "--no-prompt",
     `--v8-flags=${V8_FLAGS}`,
+    ...RUN_FLAGS,
     `${ROOT}main.ts`,
   ];
 }

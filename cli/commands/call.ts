@@ -1,7 +1,7 @@
 import { resolveSocketPath } from "../../common/paths.ts";
 import { connect } from "../../client/mod.ts";
 import { parseCallParams } from "../call_params.ts";
-import { type Command, numberFlag } from "../command.ts";
+import { type CommandModule, numberFlag } from "../command.ts";
 import { serveArgsFrom } from "../daemon_args.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
 import { printJson, printText } from "../output.ts";
@@ -53,23 +53,7 @@ function methodHelp(method: DiscoveredMethod): string {
 }
 
 /** `call`: one request, result on stdout as JSON. Method lists and help come from rpc.discover. */
-export const callCommand: Command = {
-  name: "call",
-  summary: "Call a method and print its result as JSON (--list, METHOD --help)",
-  usage: "call METHOD [PARAMS_JSON | key=value | key=@file ...] [--json] [--timeout S]\n" +
-    "  call --list [--all]\n  call METHOD --help",
-  flags: [
-    "socket",
-    "json",
-    "timeout",
-    "list",
-    "all",
-    "help",
-    "no-start",
-    "db",
-    "db-path",
-    "verbose",
-  ],
+export const callCommand: CommandModule = {
   async run({ flags, args, facts, signal }) {
     const [method, ...rest] = args;
     if (!flags.list && !method) {

@@ -1,15 +1,11 @@
 import { ServerError } from "../../client/errors.ts";
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES, exitCodeFor } from "../exit_codes.ts";
 import { clientFor, pksOf } from "../human.ts";
 import { printError, printJson, printText } from "../output.ts";
 
 /** `cancel PK…`: cancel jobs; each is reported, and the exit code is the first failure's. */
-export const cancelCommand: Command = {
-  name: "cancel",
-  summary: "Cancel one or more jobs",
-  usage: "cancel PK [PK...] [--json]",
-  flags: ["json", "socket", "no-start", "db"],
+export const cancelCommand: CommandModule = {
   async run({ flags, args, facts }) {
     const pks = pksOf(args, "PK");
     await using client = await clientFor({ flags, facts });

@@ -1,14 +1,10 @@
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { clientFor, renderTable } from "../human.ts";
 import { printJson, printText } from "../output.ts";
 
 /** `clusters`: the registered clusters as a table. */
-export const clustersCommand: Command = {
-  name: "clusters",
-  summary: "List the registered clusters",
-  usage: "clusters [--json]",
-  flags: ["json", "socket", "no-start", "db"],
+export const clustersCommand: CommandModule = {
   async run({ flags, facts }) {
     await using client = await clientFor({ flags, facts });
     const { clusters } = await client.call("clusters.list", {});

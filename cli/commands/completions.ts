@@ -1,4 +1,5 @@
-import { type Command, type FlagName, FLAGS } from "../command.ts";
+import { type CommandInfo, type CommandModule, type FlagName, FLAGS } from "../command.ts";
+import { COMMANDS } from "../command_table.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
 import { printText } from "../output.ts";
 
@@ -9,7 +10,7 @@ function quoted(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-function bash(commands: readonly Command[]): string {
+function bash(commands: readonly CommandInfo[]): string {
   const cases = commands.map((c) =>
     `    ${c.name}) flags=${quoted(c.flags.map((f) => `--${f}`).join(" "))} ;;`
   );
@@ -30,7 +31,7 @@ function bash(commands: readonly Command[]): string {
   ].join("\n");
 }
 
-function zsh(commands: readonly Command[]): string {
+function zsh(commands: readonly CommandInfo[]): string {
   const flag = (name: FlagName) => {
     const spec = FLAGS[name];
     const help = spec.help.replaceAll("[", "(").replaceAll("]", ")").replaceAll(":", " -");
@@ -60,7 +61,7 @@ function zsh(commands: readonly Command[]): string {
   ].join("\n");
 }
 
-function fish(commands: readonly Command[]): string {
+function fish(commands: readonly CommandInfo[]): string {
   const lines = [
     `# fish completion for ${PROGRAM}: ${PROGRAM} completions fish | source`,
     `complete -c ${PROGRAM} -f`,
@@ -83,21 +84,15 @@ function fish(commands: readonly Command[]): string {
 
 const SHELLS = { bash, zsh, fish } as const;
 
-/** `completions SHELL`: shell completion derived from the command table (`commands()`). */
-export function completionsCommand(commands: () => readonly Command[]): Command {
-  return {
-    name: "completions",
-    summary: "Print shell completion for bash, zsh or fish",
-    usage: "completions bash|zsh|fish",
-    flags: [],
-    run({ args }) {
-      const [shell] = args;
-      const render = shell === undefined ? undefined : SHELLS[shell as keyof typeof SHELLS];
-      if (render === undefined) {
-        throw new UsageError(`Missing or unknown shell "${shell ?? ""}": give bash, zsh or fish`);
-      }
-      printText(render(commands()));
-      return Promise.resolve(EXIT_CODES.ok);
-    },
-  };
-}
+/** `completions SHELL`: shell completion derived from the command table. */
+export const completionsCommand: CommandModule = {
+  run({ args }) {
+    const [shell] = args;
+    const render = shell === undefined ? undefined : SHELLS[shell as keyof typeof SHELLS];
+    if (render === undefined) {
+      throw new UsageError(`Missing or unknown shell "${shell ?? ""}": give bash, zsh or fish`);
+    }
+    printText(render(COMMANDS));
+    return Promise.resolve(EXIT_CODES.ok);
+  },
+};

@@ -1,14 +1,10 @@
-import { type Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { printJson, printText } from "../output.ts";
 import { configFrom } from "./serve.ts";
 
 /** `doctor`: check what the daemon stands on, each problem with a fix. Exit 1 when any fails. */
-export const doctorCommand: Command = {
-  name: "doctor",
-  summary: "Check folders, database, programs, ssh-agent and clusters, each with a fix",
-  usage: "doctor [--socket PATH] [--db PATH] [--json]",
-  flags: ["socket", "db", "db-path", "json"],
+export const doctorCommand: CommandModule = {
   async run({ flags, facts }) {
     // Loaded here: the checks need the server's config, database and SSH code.
     const { resolveConfig } = await import("../../server/config.ts");

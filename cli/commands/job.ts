@@ -1,14 +1,10 @@
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { canColour, clientFor, durationText, pksOf, stateText } from "../human.ts";
 import { printJson, printText } from "../output.ts";
 
 /** `job PK`: one job's details, its parsed results and, when it failed, what to change. */
-export const jobCommand: Command = {
-  name: "job",
-  summary: "Show one job: details, parsed results and the error analysis",
-  usage: "job PK [--json]",
-  flags: ["json", "socket", "no-start", "db"],
+export const jobCommand: CommandModule = {
   async run({ flags, args, facts }) {
     const [pk] = pksOf(args.slice(0, 1), "PK");
     await using client = await clientFor({ flags, facts });

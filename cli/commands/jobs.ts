@@ -1,4 +1,4 @@
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
 import {
   canColour,
@@ -16,11 +16,7 @@ function isState(text: string): text is JobState {
 }
 
 /** `jobs`: a compact table of jobs, newest first. */
-export const jobsCommand: Command = {
-  name: "jobs",
-  summary: "List jobs, newest first, as a table (JSON with --json)",
-  usage: "jobs [--state S] [--cluster NAME] [--limit N] [--json]",
-  flags: ["state", "cluster", "limit", "json", "socket", "no-start", "db"],
+export const jobsCommand: CommandModule = {
   async run({ flags, facts }) {
     const state = flags.state as string | undefined;
     if (state !== undefined && !isState(state)) {

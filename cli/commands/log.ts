@@ -1,6 +1,6 @@
 import { ServerError } from "../../client/errors.ts";
 import type { Client } from "../../client/mod.ts";
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
 import { clientFor, pksOf } from "../human.ts";
 import { printText } from "../output.ts";
@@ -74,11 +74,7 @@ async function follow(client: Client, pk: number, shown: { size: number; last: s
 }
 
 /** `log PK`: the end of a job's output; with -f, followed until the job ends. */
-export const logCommand: Command = {
-  name: "log",
-  summary: "Show the end of a job's output; -f follows it until the job ends",
-  usage: "log PK [-n N] [-f]",
-  flags: ["lines", "follow", "socket", "no-start", "db"],
+export const logCommand: CommandModule = {
   async run({ flags, args, facts }) {
     const [pk] = pksOf(args.slice(0, 1), "PK");
     const lines = flags.lines === undefined ? 40 : Number(flags.lines);

@@ -1,14 +1,10 @@
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { UsageError } from "../exit_codes.ts";
 import { clientFor } from "../human.ts";
 import { printJson, printText } from "../output.ts";
 
 /** `plot ID -o FILE.svg`: a completed workflow's plot, to a file or to stdout. */
-export const plotCommand: Command = {
-  name: "plot",
-  summary: "Plot a completed workflow (EOS, convergence) as SVG",
-  usage: "plot WORKFLOW_ID [-o FILE.svg] [--json]",
-  flags: ["output", "json", "socket", "no-start", "db"],
+export const plotCommand: CommandModule = {
   async run({ flags, args, facts }) {
     const [id, ...rest] = args;
     if (id === undefined || rest.length > 0) {

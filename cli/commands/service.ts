@@ -1,6 +1,6 @@
 import { join, resolveSocketPath } from "../../common/paths.ts";
-import { selfCommand } from "../../client/mod.ts";
-import { type Command, type CommandContext, stringFlag } from "../command.ts";
+import { selfCommand } from "../../client/auto_start.ts";
+import { type CommandContext, type CommandModule, stringFlag } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
 import { printJson, printNotice, printText } from "../output.ts";
 
@@ -133,13 +133,7 @@ async function manageAll(steps: readonly string[][]): Promise<string[] | undefin
 }
 
 /** `service install|uninstall|status`: a systemd user unit on Linux, a launchd agent on macOS. */
-export const serviceCommand: Command = {
-  name: "service",
-  summary: "Install, remove or check the systemd user unit (Linux) or launchd agent (macOS)",
-  usage:
-    "service install [--socket PATH] [--db PATH] [--dry-run]\n  service uninstall [--dry-run]" +
-    "\n  service status [--json]",
-  flags: ["socket", "db", "db-path", "dry-run", "json"],
+export const serviceCommand: CommandModule = {
   async run(ctx) {
     const [action] = ctx.args;
     if (action !== "install" && action !== "uninstall" && action !== "status") {

@@ -1,17 +1,13 @@
 import { resolveSocketPath } from "../../common/paths.ts";
 import { ensureServer } from "../../client/mod.ts";
 import { SocketClient } from "../../client/socket_client.ts";
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { serveArgsFrom } from "../daemon_args.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { printJson, printText } from "../output.ts";
 
 /** `start`: run the daemon in the background and return once it answers. */
-export const startCommand: Command = {
-  name: "start",
-  summary: "Start the daemon in the background (no-op if it is running)",
-  usage: "start [--socket PATH] [--db PATH] [--timeout S | --no-timeout] [--json]",
-  flags: ["socket", "db", "db-path", "timeout", "no-timeout", "verbose", "log-file", "json"],
+export const startCommand: CommandModule = {
   async run({ flags, facts }) {
     const socket = resolveSocketPath(facts, flags.socket as string | undefined);
     const startedPid = await ensureServer({ socket, serveArgs: serveArgsFrom(flags) });

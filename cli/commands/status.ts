@@ -1,7 +1,7 @@
 import { resolveSocketPath } from "../../common/paths.ts";
 import { ClientError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
-import { type Command, numberFlag } from "../command.ts";
+import { type CommandModule, numberFlag } from "../command.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { printJson, printText } from "../output.ts";
 
@@ -27,11 +27,7 @@ function formatUptime(seconds: number): string {
 }
 
 /** `status`: is the daemon running, and how is it doing. Exit 3 when it is not running. */
-export const statusCommand: Command = {
-  name: "status",
-  summary: "Show whether the daemon runs, with pid, version, uptime, socket and database",
-  usage: "status [--socket PATH] [--json]",
-  flags: ["socket", "json", "timeout"],
+export const statusCommand: CommandModule = {
   async run({ flags, facts }) {
     const socket = resolveSocketPath(facts, flags.socket as string | undefined);
     const seconds = numberFlag(flags, "timeout");

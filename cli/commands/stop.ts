@@ -2,7 +2,7 @@ import { pidFilePath, resolveSocketPath } from "../../common/paths.ts";
 import { readPidFile } from "../../common/pid_file.ts";
 import { ClientError } from "../../client/errors.ts";
 import { SocketClient } from "../../client/socket_client.ts";
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { printError, printJson, printText } from "../output.ts";
 
@@ -50,11 +50,7 @@ async function waitGone(socket: string, ms: number): Promise<boolean> {
 }
 
 /** `stop`: graceful shutdown over the socket; SIGTERM through the pid file if that fails. */
-export const stopCommand: Command = {
-  name: "stop",
-  summary: "Stop the daemon gracefully (exit 0 if it was not running)",
-  usage: "stop [--socket PATH] [--json]",
-  flags: ["socket", "json"],
+export const stopCommand: CommandModule = {
   async run({ flags, facts }) {
     const socket = resolveSocketPath(facts, flags.socket as string | undefined);
     const report = (stopped: boolean, pid: number | null) => {

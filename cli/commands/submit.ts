@@ -1,4 +1,4 @@
-import type { Command } from "../command.ts";
+import type { CommandModule } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
 import { clientFor, clusterNamed, pksOf } from "../human.ts";
 import { printJson, printText } from "../output.ts";
@@ -12,11 +12,7 @@ async function readDeck(path: string, what: string): Promise<string> {
 }
 
 /** `submit FILE.d12`: submit a deck here, or to a cluster by name. */
-export const submitCommand: Command = {
-  name: "submit",
-  summary: "Submit a .d12 deck, here or to a cluster by name",
-  usage: "submit FILE.d12 [--name N] [--cluster NAME] [--d3 FILE] [--after PK[,PK]] [--json]",
-  flags: ["name", "cluster", "d3", "after", "json", "socket", "no-start", "db"],
+export const submitCommand: CommandModule = {
   async run({ flags, args, facts }) {
     const [file] = args;
     if (file === undefined) throw new UsageError("Missing FILE.d12: give the deck to submit");

@@ -1,7 +1,7 @@
 import { resolveSocketPath } from "../../common/paths.ts";
 import { connect } from "../../client/mod.ts";
 import type { NotificationParamsOf } from "../../server/methods/mod.ts";
-import { type Command, type FlagValues } from "../command.ts";
+import { type CommandModule, type FlagValues } from "../command.ts";
 import { EXIT_CODES, UsageError } from "../exit_codes.ts";
 import { printJson, printNotice, printText } from "../output.ts";
 
@@ -41,11 +41,7 @@ function lineOf(change: Change): string {
 }
 
 /** `watch`: print job changes as they happen, until Ctrl-C. */
-export const watchCommand: Command = {
-  name: "watch",
-  summary: "Print job changes live, one line each, until Ctrl-C",
-  usage: "watch [--json] [--state S[,S]] [--pk N[,N]] [--socket PATH]",
-  flags: ["socket", "json", "state", "pk"],
+export const watchCommand: CommandModule = {
   async run({ flags, facts }) {
     const socket = resolveSocketPath(facts, flags.socket as string | undefined);
     const pks = pksOf(flags);

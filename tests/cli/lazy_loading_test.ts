@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { selfCommand } from "../../client/auto_start.ts";
+import { EXIT_CODES } from "../../cli/exit_codes.ts";
+import { makeSandbox } from "../_harness.ts";
 
 interface InfoModule {
   specifier: string;
@@ -32,13 +35,57 @@ async function staticGraph(entry: string): Promise<Set<string>> {
   return seen;
 }
 
-Deno.test("main.ts loads no server code, npm package or Node module until serve runs", async () => {
-  const graph = [...await staticGraph("main.ts")];
-  assert.ok(graph.some((s) => s.endsWith("/client/mod.ts")), "the graph walk found the client");
-  const offending = graph.filter((s) =>
-    s.includes("/server/") || s.startsWith("npm:") || s.startsWith("node:")
+Deno.test("main.ts loads no command's module, and no command loads server, npm or Node code", async () => {
+  const main = [...await staticGraph("main.ts")];
+  assert.ok(
+    main.some((s) => s.endsWith("/cli/command_table.ts")),
+    "the graph walk found the table",
   );
-  assert.deepEqual(offending, []);
+  assert.deepEqual(main.filter((s) => s.includes("/cli/commands/")), []);
+  const root = new URL("../..", import.meta.url).pathname;
+  const names = [...Deno.readDirSync(`${root}cli/commands`)].map((e) => e.name).sort();
+  assert.ok(names.includes("call.ts"), "found the commands");
+  for (const name of names) {
+    const graph = [...await staticGraph(`cli/commands/${name}`)];
+    const offending = graph.filter((s) =>
+      s.includes("/server/") || s.startsWith("npm:") || s.startsWith("node:")
+    );
+    assert.deepEqual(offending, [], name);
+  }
+});
+
+Deno.test("a one-off call from a checkout reads only its own modules, no other command's or the daemon's", async () => {
+  await using box = await makeSandbox();
+  // Launched as auto-start and the installed command launch it, with Deno's debug log on: it
+  // names every module Deno reads, including those it would read ahead for a literal import().
+  const { command, args } = selfCommand([
+    "call",
+    "system.ping",
+    "--socket",
+    box.socket,
+    "--no-start",
+  ]);
+  const out = await new Deno.Command(command, {
+    args: ["run", "--log-level=debug", ...args.slice(1).filter((a) => a !== "--quiet")],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, EXIT_CODES.unreachable, "no daemon there");
+  const root = new URL("../..", import.meta.url).href;
+  const read = new Set(
+    [...new TextDecoder().decode(out.stderr).matchAll(/fetch_no_follow - specifier: (\S+)/g)]
+      .map((m) => m[1]!.slice(root.length)),
+  );
+  assert.ok(
+    read.has("cli/commands/call.ts") && read.has("client/socket_client.ts"),
+    [...read].join(" "),
+  );
+  assert.deepEqual(
+    [...read].filter((s) =>
+      s.startsWith("server/") || (s.startsWith("cli/commands/") && s !== "cli/commands/call.ts")
+    ),
+    [],
+  );
 });
 
 Deno.test("the daemon loads ssh2, yaml, liquidjs and d3 only when it first needs them", async () => {

@@ -21,6 +21,7 @@ Deno.test("deno task install puts a working crystalmath-server on PATH, and unin
   const command = join(root, "bin", "crystalmath-server");
   const shim = await Deno.readTextFile(command);
   assert.match(shim, /--v8-flags=--expose-gc/);
+  assert.match(shim, /--unstable-lazy-dynamic-imports/);
   assert.match(shim, /--allow-run/);
   const status = await new Deno.Command(command, {
     args: ["status", "--socket", box.socket],
