@@ -43,7 +43,7 @@ export async function bringUp(parts: {
 }): Promise<BroughtUp> {
   const { config, log, clock, daemon } = parts;
   const services = await (parts.build ?? buildServices)(config, { log, clock });
-  let tuiDb;
+  let tuiDb: TuiDbReport | null = null;
   try {
     tuiDb = await importIfLegacy(parts.tuiDb, services.engine.store);
   } catch (error) {

@@ -152,6 +152,8 @@ export class Daemon implements AsyncDisposable {
     this.#locks = parts.locks;
     this.#listener = parts.listener;
     this.#startedAt = this.#clock.now();
+    // A start-up failure rejects `stopped`; `serve` reports it, and no one else has to look.
+    this.#stopped.promise.catch(() => {});
     this.#build = parts.deps.buildServices;
     // Built once: a request's context differs only in its signal and session.
     const daemon: MethodContext["daemon"] = {
