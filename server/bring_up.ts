@@ -13,6 +13,15 @@ import type { Logger } from "./log.ts";
 import type { MethodContext } from "./methods/context.ts";
 import { buildServices, type Services } from "./services.ts";
 
+/**
+ * A turn of the event loop, between the long synchronous steps (this module's graph evaluated,
+ * the database migrated, runs reconciled), so that pings and signals that came meanwhile are
+ * served: two signals that both come within one step are seen as one.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** What every handler shares: the services and the daemon's own parts. */
 export type Shared = Omit<MethodContext, "signal" | "session">;
 
@@ -42,7 +51,9 @@ export async function bringUp(parts: {
   build?: typeof buildServices | undefined;
 }): Promise<BroughtUp> {
   const { config, log, clock, daemon } = parts;
+  await nextTurn();
   const services = await (parts.build ?? buildServices)(config, { log, clock });
+  await nextTurn();
   let tuiDb: TuiDbReport | null = null;
   try {
     tuiDb = await importIfLegacy(parts.tuiDb, services.engine.store);

@@ -17,17 +17,17 @@
  *    be built, the held requests get the error, and the daemon stops with it: `stopped`
  *    rejects, and `serve` exits as from a start that failed.
  *
- * No timer is touched before then either: Deno 2.9 loads its timers on the first `setTimeout`
- * or `clearTimeout`, which costs a first ping 5 to 10 ms. The inactivity clock starts with the
- * services, and the grace period is an `AbortSignal.timeout`, which does not load them.
+ * No timer is touched before then: Deno 2.9 loads its timers on the first `setTimeout` or
+ * `clearTimeout`, 5 to 10 ms. The inactivity clock starts with the services; the grace period
+ * is an `AbortSignal.timeout`, which does not load them.
  *
  * @module
  */
 import { pidFilePath } from "../common/paths.ts";
 import { VERSION } from "../common/version.ts";
-import type { Shared } from "./bring_up.ts";
+import type { BroughtUp } from "./bring_up.ts";
 import type { Config } from "./config.ts";
-import type { buildServices, Services } from "./services.ts";
+import type { buildServices } from "./services.ts";
 import type { Logger } from "./log.ts";
 import type { DaemonStatus, MethodContext } from "./methods/context.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
@@ -35,7 +35,12 @@ import { EARLY_SYSTEM_METHODS, type SystemContext } from "./methods/system/answe
 import type { TuiDbReport } from "./legacy/tui_db.ts";
 import { acquireDatabaseLock, acquirePidLock, type PidLock } from "./pid_lock.ts";
 import { serveConnection } from "./rpc/connection.ts";
-import { QUIET_COLLECT_BYTES, QUIET_COLLECT_MS, QuietCollector } from "./rpc/release_memory.ts";
+import {
+  QUIET_COLLECT_BYTES,
+  QUIET_COLLECT_MS,
+  QuietCollector,
+  returnFreedMemorySoon,
+} from "./rpc/release_memory.ts";
 import { createDispatcher, type Dispatcher } from "./rpc/dispatch.ts";
 import type { OpenRpcDocument } from "./rpc/openrpc.ts";
 import { listenUnix } from "./socket.ts";
@@ -48,15 +53,6 @@ export interface DaemonDeps {
   buildServices?: typeof buildServices;
 }
 
-/**
- * Lets the event loop take a turn: between the long synchronous steps of building the services
- * (each module graph evaluated, the database migrated), pings and signals that came meanwhile are
- * served. (Two signals that both come during one step are seen as one.)
- */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
 /** How long a new daemon waits for a first request before it builds its services anyway. */
 export const BRING_UP_GRACE_MS = 20;
 
@@ -67,9 +63,8 @@ export class Daemon implements AsyncDisposable {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #locks: PidLock[];
-  /** Set once built; until then only the early system methods are answered. */
-  #services: Services | undefined;
-  #shared: Shared | undefined;
+  /** The services, once built; until then only the early system methods are answered. */
+  #up: BroughtUp | undefined;
   /** Settles once the services are up, or have failed to come up; undefined until begun. */
   #servicesUp: Promise<void> | undefined;
   readonly #build: typeof buildServices | undefined;
@@ -79,7 +74,6 @@ export class Daemon implements AsyncDisposable {
   #afterAnswer: () => void;
   /** Why the services could not be built; `stopped` rejects with it. */
   #startError: unknown;
-  #mapError: ((error: unknown) => unknown) | undefined;
   readonly #listener: Deno.UnixListener;
   readonly #dispatcher: Dispatcher;
   /** Built on the first rpc.discover: a ping never needs it, and it costs start-up ~15 ms. */
@@ -176,9 +170,9 @@ export class Daemon implements AsyncDisposable {
         return (await this.#registry()).ALL_METHODS;
       },
       log: this.#log,
-      makeContext: (signal, session) => ({ signal, session, ...this.#shared! }),
+      makeContext: (signal, session) => ({ signal, session, ...this.#up!.shared }),
       isAccepting: () => this.#state === "running" && !this.#isRefusingRequests,
-      mapError: (error) => this.#mapError?.(error),
+      mapError: (error) => this.#up?.mapError(error),
       onRequestStart: () => {
         this.#activeRequests++;
         this.#requestsServed++;
@@ -219,7 +213,6 @@ export class Daemon implements AsyncDisposable {
       const started = performance.now();
       try {
         const { bringUp } = await import("./bring_up.ts");
-        await nextTurn();
         const up = await bringUp({
           config: this.#config,
           log: this.#log,
@@ -228,10 +221,10 @@ export class Daemon implements AsyncDisposable {
           tuiDb: this.#tuiDb,
           build: this.#build,
         });
-        ({ services: this.#services, tuiDb: this.#tuiDb, shared: this.#shared } = up);
-        this.#mapError = up.mapError;
+        this.#up = up;
+        this.#tuiDb = up.tuiDb;
         this.#log.info("Ready", { ms: Math.round(performance.now() - started) });
-        await nextTurn();
+        returnFreedMemorySoon(); // What loading the modules left behind.
       } catch (error) {
         this.#startError = error;
         void this.shutdown("the services could not be built");
@@ -246,7 +239,7 @@ export class Daemon implements AsyncDisposable {
 
   #warmUp(): void {
     if (this.#state !== "running") return;
-    this.#dispatcher.loadAll().catch((error) => {
+    this.#dispatcher.loadAll().then(returnFreedMemorySoon).catch((error) => {
       // Services that could not be built stop the daemon, which says why once.
       if (this.#startError === undefined) this.#log.error("Cannot load the methods", { error });
     });
@@ -341,7 +334,7 @@ export class Daemon implements AsyncDisposable {
     this.#idleTimer = setTimeout(() => {
       // Queued and running local jobs need a daemon to start them and record how they end.
       // (And services still being built are not idle.)
-      if (this.#services?.engine.runners.hasWork() ?? true) this.#armIdleTimer();
+      if (this.#up?.services.engine.runners.hasWork() ?? true) this.#armIdleTimer();
       else void this.shutdown("inactivity timeout");
     }, timeout);
   }
@@ -357,13 +350,7 @@ export class Daemon implements AsyncDisposable {
     clearTimeout(this.#idleTimer);
     this.#collector.stop();
     this.#listener.close();
-    void this.#drain().then(
-      () =>
-        this.#startError === undefined
-          ? this.#stopped.resolve()
-          : this.#stopped.reject(this.#startError),
-      this.#stopped.reject,
-    );
+    void this.#drain().then(this.#stopped.resolve, this.#stopped.reject);
     return this.#stopped.promise;
   }
 
@@ -385,7 +372,7 @@ export class Daemon implements AsyncDisposable {
     for (const controller of this.#connections.values()) controller.abort();
     await Promise.allSettled([...this.#connections.keys()]);
     await this.#servicesUp?.catch(() => {}); // A failure is #startError, reported by `stopped`.
-    await this.#services?.[Symbol.asyncDispose]();
+    await this.#up?.services[Symbol.asyncDispose]();
     try {
       await Deno.remove(this.#config.socketPath);
     } catch (error) {
@@ -396,6 +383,7 @@ export class Daemon implements AsyncDisposable {
     for (const lock of [...this.#locks].reverse()) lock.release();
     this.#state = "stopped";
     this.#log.info("Stopped");
+    if (this.#startError !== undefined) throw this.#startError;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
