@@ -5,7 +5,7 @@
  *
  * Idle is 1.5 s after the first ping, the daemon's services up (it has answered
  * `system.status`) and its warm-up done. The daemon's own log says how long its services took
- * to come up after it listened.
+ * to build.
  *
  * @module
  */
@@ -62,7 +62,7 @@ function median(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
-/** The `ms` of the daemon's "Ready" log lines: its services' time after it listened. */
+/** The `ms` of the daemon's "Ready" log line: how long its services took to build. */
 async function servicesMs(log: string): Promise<number | undefined> {
   const text = await Deno.readTextFile(log).catch(() => "");
   const found = text.match(/ INFO Ready ms=(\d+)/);
@@ -123,7 +123,11 @@ export async function benchStartup(box: Sandbox): Promise<void> {
       `${Math.min(...naive.map((s) => s.ms)).toFixed(0)} ms`,
   );
   if (services.length > 0) {
-    say(`the daemon's services up ${median(services).toFixed(0)} ms after it listened (median)`);
+    say(
+      `the daemon built its services in ${
+        median(services).toFixed(0)
+      } ms (median), after its first answer`,
+    );
   }
   const oursKiB = median(ours.map((s) => s.idleKiB));
   const naiveKiB = median(naive.map((s) => s.idleKiB));
