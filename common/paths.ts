@@ -21,6 +21,24 @@ export function join(...parts: string[]): string {
   return parts.join("/").replace(/\/{2,}/g, "/");
 }
 
+/** The folder part of a path, as POSIX `dirname` (and `node:path`) give it, for the same reason. */
+export function dirname(path: string): string {
+  if (path === "") return ".";
+  const isRooted = path.startsWith("/");
+  let end = -1;
+  let isTrailing = true;
+  for (let i = path.length - 1; i >= 1; i--) {
+    if (path[i] !== "/") isTrailing = false;
+    else if (!isTrailing) {
+      end = i;
+      break;
+    }
+  }
+  if (end === -1) return isRooted ? "/" : ".";
+  if (isRooted && end === 1) return "//";
+  return path.slice(0, end);
+}
+
 /** File name of the socket in its directory. */
 export const SOCKET_NAME = "crystalmath.sock";
 const APP_DIR = "crystalmath";

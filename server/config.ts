@@ -86,13 +86,17 @@ export const DEFAULT_INACTIVITY_TIMEOUT_S = 300;
 /** Default stall timeout for a half-sent frame, in seconds. */
 export const DEFAULT_READ_TIMEOUT_S = 30;
 
-/** Resolves the config. `stderrIsTerminal` decides where logs go unless `--log-file` is given. */
+/**
+ * Resolves the config. `stderrIsTerminal` decides where logs go unless `--log-file` is given;
+ * `configData` is the config file as `parseConfigFile` (server/config_toml.ts) parses it, and
+ * undefined when there is no file.
+ */
 export function resolveConfig(
-  facts: PlatformFacts & { stderrIsTerminal: boolean; configText?: string | undefined },
+  facts: PlatformFacts & { stderrIsTerminal: boolean; configData?: unknown },
   flags: ServeFlags,
 ): Config {
   const configPath = resolveConfigPath(facts);
-  const settings = resolveFileSettings({ path: configPath, text: facts.configText }, facts.env);
+  const settings = resolveFileSettings({ path: configPath, data: facts.configData }, facts.env);
   const timeoutS = flags.noTimeout ? 0 : flags.timeout ?? DEFAULT_INACTIVITY_TIMEOUT_S;
   return {
     socketPath: resolveSocketPath(facts, flags.socket),

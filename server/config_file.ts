@@ -1,6 +1,7 @@
 /**
- * The user's config file (`config.toml`), parsed with a real TOML parser and checked against a
- * schema, then overlaid with environment overrides. Pure: the caller reads the file.
+ * The user's config file (`config.toml`), parsed with a real TOML parser (server/config_toml.ts)
+ * and checked key by key (server/config_checks.ts), then overlaid with environment overrides.
+ * Pure: the caller reads and parses the file.
  *
  * ```toml
  * [crystal]
@@ -27,26 +28,44 @@
  *
  * @module
  */
-import { parse as parseToml } from "smol-toml";
-import { z } from "zod";
+import {
+  array,
+  type Checked,
+  ConfigIssue,
+  isUrl,
+  NON_EMPTY,
+  number,
+  numberProblem,
+  type NumberRule,
+  optional,
+  strictObject,
+  string,
+} from "./config_checks.ts";
 
 /** The bounds of the numeric settings, shared by the file and the environment. */
-const BUSY_BUDGET = z.number().min(0.1).max(3600).describe("seconds, from 0.1 to 3600");
-const MAX_CONCURRENT = z.number().int().min(1).max(1024).describe(
-  "a whole number from 1 to 1024",
-);
-const MATERIALS_TIMEOUT = z.number().min(0.1).max(600).describe("seconds, from 0.1 to 600");
-const PROVIDER = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lowercase id like "mp"'),
-  base_url: z.string().refine((text) => {
-    try {
-      return ["http:", "https:"].includes(new URL(text).protocol);
-    } catch {
-      return false;
-    }
-  }, "expected an http or https URL"),
+const BUSY_BUDGET: NumberRule = { min: 0.1, max: 3600, description: "seconds, from 0.1 to 3600" };
+const MAX_CONCURRENT: NumberRule = {
+  isInteger: true,
+  min: 1,
+  max: 1024,
+  description: "a whole number from 1 to 1024",
+};
+const MATERIALS_TIMEOUT: NumberRule = {
+  min: 0.1,
+  max: 600,
+  description: "seconds, from 0.1 to 600",
+};
+const CACHE_DAYS: NumberRule = { min: 0, max: 3650, description: "days, from 0 to 3650" };
+const POLL_INTERVAL: NumberRule = { min: 0.1, max: 3600, description: "seconds, from 0.1 to 3600" };
+
+/** A Materials Project API key: the API refuses any other length. */
+const MP_API_KEY = /^[A-Za-z0-9]{32}$/;
+const MP_API_KEY_MESSAGE = "expected 32 letters and digits";
+
+const PROVIDER = strictObject({
+  id: string([(id) => /^[a-z0-9][a-z0-9_-]{0,39}$/.test(id), 'expected a lowercase id like "mp"']),
+  base_url: string([(url) => isUrl(url, /^https?$/), "expected an http or https URL"]),
 });
-const POLL_INTERVAL = z.number().min(0.1).max(3600).describe("seconds, from 0.1 to 3600");
 
 /**
  * A number from the environment, held to the same bounds as in the file; an empty variable is
@@ -55,50 +74,52 @@ const POLL_INTERVAL = z.number().min(0.1).max(3600).describe("seconds, from 0.1 
 function envNumber(
   env: Record<string, string | undefined>,
   name: string,
-  schema: z.ZodNumber,
+  rule: NumberRule,
 ): number | undefined {
   const text = env[name];
   if (text === undefined || text.trim() === "") return undefined;
-  const parsed = schema.safeParse(Number(text));
-  if (!parsed.success) {
-    throw new Error(`Invalid ${name} "${text}": expected ${schema.description}`);
+  const value = Number(text);
+  if (numberProblem(rule, value) !== undefined) {
+    throw new Error(`Invalid ${name} "${text}": expected ${rule.description}`);
   }
-  return parsed.data;
+  return value;
 }
 
-/** A Materials Project API key: the API refuses any other length. */
-const MP_API_KEY = z.string().regex(/^[A-Za-z0-9]{32}$/, "expected 32 letters and digits");
+const PROGRAM = optional(string(NON_EMPTY));
 
-const FILE_SCHEMA = z.strictObject({
-  crystal: z.strictObject({
-    executable: z.string().min(1).optional(),
-    parallel_executable: z.string().min(1).optional(),
-    mpirun: z.string().min(1).optional(),
-    properties: z.string().min(1).optional(),
-    parallel_properties: z.string().min(1).optional(),
-  }).optional(),
-  local: z.strictObject({
-    max_concurrent: MAX_CONCURRENT.optional(),
-  }).optional(),
-  slurm: z.strictObject({
-    poll_interval_s: POLL_INTERVAL.optional(),
-  }).optional(),
-  database: z.strictObject({
-    busy_budget_s: BUSY_BUDGET.optional(),
-  }).optional(),
-  materials: z.strictObject({
-    timeout_s: MATERIALS_TIMEOUT.optional(),
-    cache_days: z.number().min(0).max(3650).optional(),
-    mp_api_key: MP_API_KEY.optional(),
-    mp_api_url: z.url({ protocol: /^https?$/ }).optional(),
-    optimade_providers: z.array(PROVIDER).min(1).refine(
-      (list) => new Set(list.map((p) => p.id)).size === list.length,
-      "each provider id once",
-    ).optional(),
-  }).optional(),
-  templates: z.strictObject({
-    dir: z.string().startsWith("/", "must be an absolute path").optional(),
-  }).optional(),
+const FILE_SCHEMA = strictObject({
+  crystal: optional(strictObject({
+    executable: PROGRAM,
+    parallel_executable: PROGRAM,
+    mpirun: PROGRAM,
+    properties: PROGRAM,
+    parallel_properties: PROGRAM,
+  })),
+  local: optional(strictObject({
+    max_concurrent: optional(number(MAX_CONCURRENT)),
+  })),
+  slurm: optional(strictObject({
+    poll_interval_s: optional(number(POLL_INTERVAL)),
+  })),
+  database: optional(strictObject({
+    busy_budget_s: optional(number(BUSY_BUDGET)),
+  })),
+  materials: optional(strictObject({
+    timeout_s: optional(number(MATERIALS_TIMEOUT)),
+    cache_days: optional(number(CACHE_DAYS)),
+    mp_api_key: optional(string([(key) => MP_API_KEY.test(key), MP_API_KEY_MESSAGE])),
+    mp_api_url: optional(string([(url) => isUrl(url, /^https?$/), "Invalid URL"])),
+    optimade_providers: optional(array(PROVIDER, {
+      min: 1,
+      whole: [
+        (list) => new Set(list.map((p) => p.id)).size === list.length,
+        "each provider id once",
+      ],
+    })),
+  })),
+  templates: optional(strictObject({
+    dir: optional(string([(dir) => dir.startsWith("/"), "must be an absolute path"])),
+  })),
 });
 
 /** How CRYSTAL is run on this machine. */
@@ -166,9 +187,9 @@ const ENV = {
 /** MP_API_KEY, checked; undefined when unset or empty. @throws {Error} naming it */
 function envKey(text: string | undefined): string | undefined {
   if (text === undefined || text.trim() === "") return undefined;
-  const parsed = MP_API_KEY.safeParse(text.trim());
-  if (!parsed.success) throw new Error(`Invalid ${ENV.mpApiKey}: expected 32 letters and digits`);
-  return parsed.data;
+  const key = text.trim();
+  if (!MP_API_KEY.test(key)) throw new Error(`Invalid ${ENV.mpApiKey}: ${MP_API_KEY_MESSAGE}`);
+  return key;
 }
 
 /** Bare program names are looked up in CRY23_EXEDIR when it is set, as CRYSTAL's own scripts do. */
@@ -177,12 +198,12 @@ function inExeDir(name: string, exeDir: string | undefined): string {
 }
 
 /**
- * Resolves the CRYSTAL and local-runner settings from the file text (or undefined when there is
- * no file) and the environment.
- * @throws {Error} naming the file and the bad key when the file is not valid TOML or not valid
+ * Resolves the settings from the parsed file (`data`, undefined when there is no file) and the
+ * environment.
+ * @throws {Error} naming the file and the bad key when the file is not valid, or the variable
  */
 export function resolveFileSettings(
-  file: { path: string; text: string | undefined },
+  file: { path: string; data: unknown },
   env: Readonly<Record<string, string | undefined>>,
 ): {
   crystal: CrystalSettings;
@@ -192,26 +213,17 @@ export function resolveFileSettings(
   materials: MaterialsSettings;
   templates: TemplatesSettings;
 } {
-  let data: z.infer<typeof FILE_SCHEMA> = {};
-  if (file.text !== undefined) {
-    let raw: unknown;
+  let data: Checked<typeof FILE_SCHEMA> = {};
+  if (file.data !== undefined) {
     try {
-      raw = parseToml(file.text);
-    } catch (cause) {
-      throw new Error(
-        `Invalid config file "${file.path}": ${(cause as Error).message.split("\n")[0]}`,
-        { cause },
-      );
-    }
-    const parsed = FILE_SCHEMA.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const keys = "keys" in issue && Array.isArray(issue.keys) ? `.${issue.keys.join(", ")}` : "";
+      data = FILE_SCHEMA(file.data, []);
+    } catch (issue) {
+      if (!(issue instanceof ConfigIssue)) throw issue;
+      const keys = issue.keys.length > 0 ? `.${issue.keys.join(", ")}` : "";
       throw new Error(
         `Invalid config file "${file.path}": ${issue.path.join(".")}${keys}: ${issue.message}`,
       );
     }
-    data = parsed.data;
   }
   const exeDir = env.CRY23_EXEDIR || undefined;
   const pick = (

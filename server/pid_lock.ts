@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../common/paths.ts";
 import { readPidFile } from "../common/pid_file.ts";
 import { AppError, ConflictError } from "./errors.ts";
 import { assertPrivateDirectory } from "./private_files.ts";

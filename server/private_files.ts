@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../common/paths.ts";
 import { AppError } from "./errors.ts";
 
 /**

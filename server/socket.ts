@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../common/paths.ts";
 import { ConflictError } from "./errors.ts";
 import { assertPrivateDirectory } from "./private_files.ts";
 

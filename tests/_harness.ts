@@ -116,7 +116,20 @@ export async function waitForPing(socket: string, ms = 10_000): Promise<void> {
   throw new Error(`No daemon answered on ${socket} within ${ms} ms`);
 }
 
-/** Starts `serve` in the sandbox and waits until it answers. Disposing kills it if still alive. */
+/**
+ * Polls until `socket` answers `system.status`, which a daemon answers once its services (the
+ * database among them) are up: a ping is answered before.
+ */
+export async function waitForServices(socket: string, ms = 20_000): Promise<void> {
+  await waitForPing(socket, ms);
+  await using client = new SocketClient(socket, { timeoutMs: ms });
+  await client.request("system.status", {});
+}
+
+/**
+ * Starts `serve` in the sandbox and waits until its services are up. Disposing kills it if still
+ * alive.
+ */
 export async function startDaemon(
   box: Sandbox,
   extraArgs: string[] = [],
@@ -140,7 +153,7 @@ export async function startDaemon(
     stderr: options.stderr ?? "null",
   }).spawn();
   const status = child.status;
-  await waitForPing(box.socket);
+  await waitForServices(box.socket);
   return {
     child,
     socket: box.socket,

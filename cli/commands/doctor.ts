@@ -11,7 +11,7 @@ export const doctorCommand: CommandModule = {
     const { runDoctor } = await import("../../server/doctor.ts");
     let checks;
     try {
-      checks = await runDoctor(configFrom(resolveConfig, { flags, facts }), facts.env);
+      checks = await runDoctor(await configFrom(resolveConfig, { flags, facts }), facts.env);
     } catch (error) {
       checks = [{
         name: "config",

@@ -15,15 +15,20 @@ function readIfPresent(path: string): string | undefined {
 
 /**
  * The daemon's config from `serve`'s flags, the environment and the config file, resolved by
- * `resolve` (server/config.ts, loaded by the caller only when it needs it).
+ * `resolve` (server/config.ts, loaded by the caller only when it needs it). The TOML parser is
+ * loaded only when there is a file.
  */
-export function configFrom(
+export async function configFrom(
   resolve: typeof resolveConfig,
   ctx: Pick<CommandContext, "flags" | "facts">,
-): Config {
+): Promise<Config> {
   const { flags, facts } = ctx;
-  const configText = readIfPresent(resolveConfigPath(facts));
-  return resolve({ ...facts, configText, stderrIsTerminal: Deno.stderr.isTerminal() }, {
+  const path = resolveConfigPath(facts);
+  const text = readIfPresent(path);
+  const configData = text === undefined
+    ? undefined
+    : (await import("../../server/config_toml.ts")).parseConfigFile(path, text);
+  return resolve({ ...facts, configData, stderrIsTerminal: Deno.stderr.isTerminal() }, {
     socket: stringFlag(flags, "socket"),
     db: stringFlag(flags, "db") ?? stringFlag(flags, "db-path"),
     logFile: stringFlag(flags, "log-file"),
@@ -59,7 +64,7 @@ export const serveCommand: Command = {
     const { loggerFor, resolveConfig, serve } = await import("../../server/mod.ts");
     let config;
     try {
-      config = configFrom(resolveConfig, { flags, facts });
+      config = await configFrom(resolveConfig, { flags, facts });
     } catch (error) {
       printError(`Cannot start: ${(error as Error).message}`);
       return EXIT_CODES.usage;
@@ -71,19 +76,24 @@ export const serveCommand: Command = {
       log.error("Unhandled rejection", { error: event.reason });
     };
     globalThis.addEventListener("unhandledrejection", onRejection);
-    let daemon;
-    try {
-      daemon = await serve(config, { log });
-    } catch (error) {
+    /** A start that failed, before the socket listens or while the services are built. */
+    const failed = (error: unknown) => {
       log.error("Cannot start", { error });
       printError(
         `Cannot start on "${resolveSocketPath(facts, config.socketPath)}": ${
           (error as Error).message
         }`,
       );
+      return exitCodeFor(error);
+    };
+    let daemon;
+    try {
+      daemon = await serve(config, { log });
+    } catch (error) {
+      const code = failed(error);
       sink.close();
       globalThis.removeEventListener("unhandledrejection", onRejection);
-      return exitCodeFor(error);
+      return code;
     }
     const forced = Promise.withResolvers<number>();
     let signals = 0;
@@ -94,7 +104,10 @@ export const serveCommand: Command = {
     };
     Deno.addSignalListener("SIGINT", onSignal);
     Deno.addSignalListener("SIGTERM", onSignal);
-    const code = await Promise.race([daemon.stopped.then(() => EXIT_CODES.ok), forced.promise]);
+    const code = await Promise.race([
+      daemon.stopped.then(() => EXIT_CODES.ok, failed),
+      forced.promise,
+    ]);
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
     globalThis.removeEventListener("unhandledrejection", onRejection);

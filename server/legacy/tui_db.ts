@@ -11,7 +11,6 @@ import type { Config } from "../config.ts";
 import { type DatabaseFileKind, inspectDatabaseFile } from "../db/inspect.ts";
 import type { TuiImportReport } from "../db/legacy_tui.ts";
 import type { JobStore } from "../jobs/store.ts";
-import { importTuiDb } from "./tui_import.ts";
 
 /** What `system.status` says about the UI's database file. */
 export interface TuiDbReport {
@@ -56,6 +55,8 @@ export async function importIfLegacy(
   store: JobStore,
 ): Promise<TuiDbReport | null> {
   if (report?.kind !== "legacy_tui") return report;
+  // Loaded only for an old backend's file: the import's schemas are no part of a plain start.
+  const { importTuiDb } = await import("./tui_import.ts");
   const done = await importTuiDb(report.path, store);
   return { ...report, action: `${report.action}; ${done.message}`, import: done };
 }

@@ -45,6 +45,8 @@ export interface ConnectionOptions {
   onRead?(bytes: number): void;
   /** Called once, when the first byte arrives. Connections that send nothing stay silent. */
   onFirstByte?(): void;
+  /** Called each time an answer has been written. */
+  onAnswered?(): void;
   /** Aborting it stops reading, cancels the requests in flight and closes once they answer. */
   signal?: AbortSignal;
 }
@@ -151,7 +153,10 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
     const response = await dispatcher.handle(parsed.message, session);
     // Sent even while the connection is being dropped: the answer to a finished request is
     // still wanted, and a write to a closed peer fails harmlessly.
-    if (response !== undefined) await send(response);
+    if (response !== undefined) {
+      await send(response);
+      options.onAnswered?.();
+    }
   }
 
   let sawByte = false;
@@ -204,7 +209,10 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
         log.warn("Dropping connection", { reason: broken.message });
         break;
       }
-      clearTimeout(stallTimer);
+      // Only a timer that runs is cleared: Deno loads its timers on first use, which would cost
+      // the daemon's first ping several milliseconds (see server/daemon.ts).
+      if (stallTimer !== undefined) clearTimeout(stallTimer);
+      stallTimer = undefined;
       if (decoder.isMidFrame) {
         stallTimer = setTimeout(
           () => drop("client stalled in the middle of a frame"),
@@ -215,7 +223,7 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
   } finally {
     isReading = false;
     closing.abort();
-    clearTimeout(stallTimer);
+    if (stallTimer !== undefined) clearTimeout(stallTimer);
     options.signal?.removeEventListener("abort", onAbort);
     // A client may half-close after sending: answer what it asked before closing.
     await Promise.allSettled([...pending]);

@@ -53,9 +53,23 @@ export function createSession(
   return session;
 }
 
+/**
+ * A method answered before the methods behind `loadMethods` are loaded, and with them the schema
+ * library: `accepts` says which params surely pass the method's declared schema; any other
+ * params wait for the declaration, which then validates them (and words the error).
+ */
+export interface EarlyMethod<E extends RequestContext> {
+  name: string;
+  accepts(params: unknown): boolean;
+  handler(params: Record<string, unknown>, ctx: E): Promise<object>;
+}
+
 /** What a dispatcher needs from the daemon. */
-export interface DispatcherOptions<C extends RequestContext> {
+export interface DispatcherOptions<C extends RequestContext, E extends RequestContext = C> {
   methods: readonly MethodDef<string, z.ZodObject, z.ZodType, C>[];
+  /** Answered, with `makeEarlyContext`, only until `loadMethods` has loaded the rest. */
+  early?: readonly EarlyMethod<E>[];
+  makeEarlyContext?(signal: AbortSignal, session: Session): E;
   /**
    * The rest of the methods, loaded on the first request for a name `methods` does not answer (or
    * by `loadAll`). It may repeat some of `methods`.
@@ -142,8 +156,8 @@ export function invalidParamsError(method: string, error: z.ZodError): AppError 
  * Creates a dispatcher. Duplicate method names are refused here, at start-up, or when the
  * methods behind `loadMethods` are loaded.
  */
-export function createDispatcher<C extends RequestContext>(
-  options: DispatcherOptions<C>,
+export function createDispatcher<C extends RequestContext, E extends RequestContext = C>(
+  options: DispatcherOptions<C, E>,
 ): Dispatcher {
   type Def = MethodDef<string, z.ZodObject, z.ZodType, C>;
   const table = new Map<string, Def>();
@@ -171,13 +185,23 @@ export function createDispatcher<C extends RequestContext>(
   }
   register(options.methods);
 
+  const early = new Map((options.early ?? []).map((method) => [method.name, method]));
   let loading: Promise<void> | undefined;
   function loadAll(): Promise<void> {
     if (!options.loadMethods) return Promise.resolve();
-    return loading ??= options.loadMethods().then(register, (error) => {
+    return loading ??= options.loadMethods().then((defs) => {
+      register(defs);
+      early.clear(); // From now on every name is answered by its declaration.
+    }, (error) => {
       loading = undefined; // the next request tries again
       throw error;
     });
+  }
+
+  /** The early method that answers `method` with these params, if the rest is not loaded yet. */
+  function earlyFor(method: string, params: unknown): EarlyMethod<E> | undefined {
+    const found = early.get(method);
+    return found && options.makeEarlyContext && found.accepts(params) ? found : undefined;
   }
 
   /** The declaration for `method`, loading the rest of the methods first if it is not known. */
@@ -203,22 +227,42 @@ export function createDispatcher<C extends RequestContext>(
     if (typeof id === "string" || typeof id === "number") session.inflight.get(idKey(id))?.abort();
   }
 
-  async function run(
-    def: Def,
+  function run(def: Def, params: unknown, id: JsonRpcId, session: Session): Promise<unknown> {
+    const parsed = def.params.safeParse(namedParams(def, params));
+    if (!parsed.success) throw invalidParamsError(def.name, parsed.error);
+    return invoke(
+      def,
+      (signal) => def.handler(parsed.data, options.makeContext(signal, session)),
+      { id, session },
+    );
+  }
+
+  function runEarly(
+    method: EarlyMethod<E>,
     params: unknown,
     id: JsonRpcId,
     session: Session,
   ): Promise<unknown> {
-    const parsed = def.params.safeParse(namedParams(def, params));
-    if (!parsed.success) throw invalidParamsError(def.name, parsed.error);
+    const named = (params ?? {}) as Record<string, unknown>;
+    return invoke(
+      method,
+      (signal) => method.handler(named, options.makeEarlyContext!(signal, session)),
+      { id, session },
+    );
+  }
+
+  /** Runs a handler with its own AbortSignal, registered for `$/cancelRequest` under its id. */
+  async function invoke(
+    def: { name: string; legacy?: Def["legacy"] },
+    handle: (signal: AbortSignal) => Promise<unknown>,
+    request: { id: JsonRpcId; session: Session },
+  ): Promise<unknown> {
+    const { id, session } = request;
     const controller = new AbortController();
     const key = typeof id === "string" || typeof id === "number" ? idKey(id) : undefined;
     if (key !== undefined) session.inflight.set(key, controller);
     try {
-      const result = await def.handler(
-        parsed.data,
-        options.makeContext(controller.signal, session),
-      );
+      const result = await handle(controller.signal);
       if (controller.signal.aborted) {
         throw new AppError("cancelled", `Request ${JSON.stringify(id)} was cancelled`);
       }
@@ -291,10 +335,13 @@ export function createDispatcher<C extends RequestContext>(
     options.onRequestStart?.();
     try {
       // Found at once for a known name: no await, so a ping takes no extra turn.
-      const def = lookup(method, params) ?? await resolve(method, params);
+      const found = lookup(method, params) ?? earlyFor(method, params);
+      const def = found ?? await resolve(method, params);
       if (!def) throw new AppError("method_not_found", `Method not found: "${method}"`);
       if (!options.isAccepting()) throw new AppError("server_error", "Server is shutting down");
-      const result = await run(def, params, replyId, session);
+      const result = "accepts" in def
+        ? await runEarly(def, params, replyId, session)
+        : await run(def, params, replyId, session);
       return hasId ? { jsonrpc: "2.0", id: replyId, result } : undefined;
     } catch (thrown) {
       const error = options.mapError?.(thrown) ?? thrown;

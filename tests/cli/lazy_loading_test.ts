@@ -88,18 +88,47 @@ Deno.test("a one-off call from a checkout reads only its own modules, no other c
   );
 });
 
-Deno.test("the daemon loads ssh2, yaml, liquidjs and d3 only when it first needs them", async () => {
-  const graph = [...await staticGraph("server/mod.ts")];
+/** What a daemon loads before its socket listens: `serve` imports server/mod.ts, and no more. */
+function beforeListen(): Promise<Set<string>> {
+  return staticGraph("server/mod.ts");
+}
+
+/** What a plain start loads in all: that, then the services, once it listens. */
+async function plainStart(): Promise<string[]> {
+  return [...await beforeListen(), ...await staticGraph("server/bring_up.ts")];
+}
+
+Deno.test("a daemon loads no npm package, Node module or zod before its socket listens", async () => {
+  const graph = [...await beforeListen()];
   assert.ok(graph.some((s) => s.endsWith("/server/daemon.ts")), "the graph walk found the daemon");
+  assert.ok(graph.some((s) => s.endsWith("/server/socket.ts")), "found the listener");
+  assert.deepEqual(graph.filter((s) => s.startsWith("npm:") || s.startsWith("node:")), []);
+});
+
+Deno.test("a daemon loads no SSH, SLURM, CRYSTAL, template or structure code before it listens", async () => {
+  const graph = [...await beforeListen()];
+  assert.deepEqual(
+    graph.filter((s) =>
+      /\/server\/(ssh|slurm|runners|crystal|templates|structures|jobs|db)\//.test(s)
+    ),
+    [],
+  );
+});
+
+Deno.test("the daemon loads ssh2, moyo, yaml, liquidjs and d3 only when it first needs them", async () => {
+  const graph = await plainStart();
   assert.ok(graph.some((s) => s.endsWith("/server/templates/renderer.ts")), "found the renderer");
   assert.deepEqual(
-    graph.filter((s) => /^npm:\/?(ssh2|yaml|liquidjs|d3-scale|d3-shape)@/.test(s)),
+    graph.filter((s) =>
+      /^npm:\/?(ssh2|@spglib\/moyo-wasm|yaml|liquidjs|d3-scale|d3-shape)@/.test(s) ||
+      s.endsWith("/server/structures/_moyo.ts")
+    ),
     [],
   );
 });
 
 Deno.test("the daemon loads node:crypto and node:buffer (and the code that dials) only for SSH", async () => {
-  const graph = [...await staticGraph("server/mod.ts")];
+  const graph = await plainStart();
   assert.ok(graph.some((s) => s.endsWith("/server/ssh/pool.ts")), "the graph walk found the pool");
   assert.deepEqual(
     graph.filter((s) =>
@@ -110,12 +139,15 @@ Deno.test("the daemon loads node:crypto and node:buffer (and the code that dials
   );
 });
 
-Deno.test("a daemon loads no handler beyond system.* until a request asks for one", async () => {
-  const graph = [...await staticGraph("server/mod.ts")];
-  assert.ok(graph.some((s) => s.endsWith("/server/methods/system/ping.ts")), "found the ping");
+Deno.test("a daemon loads no method declaration until a request asks for one", async () => {
+  const graph = await plainStart();
+  assert.ok(
+    graph.some((s) => s.endsWith("/server/methods/system/answers.ts")),
+    "found the early answers",
+  );
   assert.deepEqual(
     graph.filter((s) =>
-      (s.includes("/server/methods/") && !s.includes("/server/methods/system/")) ||
+      (s.includes("/server/methods/") && !s.endsWith("/server/methods/system/answers.ts")) ||
       s.endsWith("/server/registry.ts") || s.endsWith("/server/methods/legacy/mod.ts")
     ),
     [],

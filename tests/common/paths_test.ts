@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { posix } from "node:path";
 import {
+  dirname,
   pidFilePath,
   resolveDbPath,
   resolveLogPath,
@@ -60,4 +62,11 @@ Deno.test("resolveSocketPath() without HOME names the problem", () => {
 Deno.test("pidFilePath() sits beside the socket", () => {
   assert.equal(pidFilePath("/run/user/1/crystalmath.sock"), "/run/user/1/crystalmath.pid");
   assert.equal(pidFilePath("/tmp/x"), "/tmp/x.pid");
+});
+
+Deno.test("dirname() agrees with node:path, which the daemon's start-up does not load", () => {
+  const paths = ["", "/", "//", "a", "a/", "/a", "/a/", "/a/b", "/a/b/", "a/b", "a//b", "/a//b//"];
+  for (const path of [...paths, "//a", "///a/b", ".", "..", "./x", "/tmp/d/crystalmath.sock"]) {
+    assert.equal(dirname(path), posix.dirname(path), JSON.stringify(path));
+  }
 });

@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
-import { resolveFileSettings } from "../../server/config_file.ts";
+import { resolveFileSettings as resolveParsed } from "../../server/config_file.ts";
+import { parseConfigFile } from "../../server/config_toml.ts";
 
 const FILE = "/home/u/.config/crystalmath/config.toml";
+
+/** Parses the file's text (if any) as the daemon does, then resolves the settings. */
+function resolveFileSettings(
+  file: { path: string; text: string | undefined },
+  env: Record<string, string | undefined>,
+): ReturnType<typeof resolveParsed> {
+  const data = file.text === undefined ? undefined : parseConfigFile(file.path, file.text);
+  return resolveParsed({ path: file.path, data }, env);
+}
 
 Deno.test("resolveFileSettings() reads config.toml, then lets the environment override it", () => {
   const text =

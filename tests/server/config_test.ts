@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES } from "../../common/framing.ts";
 import { type Config, resolveConfig, type ServeFlags } from "../../server/config.ts";
+import { parseConfigFile } from "../../server/config_toml.ts";
 
-// resolveConfig() is pure: the environment and the config file's text are passed in, so every
+// resolveConfig() is pure: the environment and the parsed config file are passed in, so every
 // case below is a plain object. The path rules themselves are tested in tests/common/paths_test.ts
 // and the file schema in config_file_test.ts; these cases check how resolveConfig combines them.
 
@@ -20,7 +21,9 @@ function resolve(facts: Facts, flags: ServeFlags = {}): Config {
   return resolveConfig({
     os: facts.os ?? "linux",
     env: facts.env ?? { HOME },
-    configText: facts.configText,
+    configData: facts.configText === undefined
+      ? undefined
+      : parseConfigFile(CONFIG_PATH, facts.configText),
     stderrIsTerminal: facts.stderrIsTerminal ?? false,
   }, flags);
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { abortableSleep } from "../../abortable_sleep.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
+import { answerPing, MAX_PING_DELAY_MS } from "./answers.ts";
 
 /** `system.ping`: liveness, plus knobs for testing timeouts, cancellation and large requests. */
 export const ping = defineMethod({
@@ -12,8 +12,8 @@ export const ping = defineMethod({
     "cancellation while it waits); `payload` is ignored apart from its length, which is echoed. " +
     "Both exist to test clients: timeouts, `$/cancelRequest` and large frames.",
   params: z.strictObject({
-    delay_ms: z.number().int().min(0).max(600_000).optional()
-      .describe("Wait this many milliseconds before answering (0 to 600000)"),
+    delay_ms: z.number().int().min(0).max(MAX_PING_DELAY_MS).optional()
+      .describe(`Wait this many milliseconds before answering (0 to ${MAX_PING_DELAY_MS})`),
     payload: z.string().optional()
       .describe("Arbitrary text, ignored; its length is returned as payload_length"),
   }),
@@ -26,12 +26,5 @@ export const ping = defineMethod({
   examples: [
     { name: "ping", params: {}, result: { pong: true, timestamp: "2026-01-01T12:00:00.000Z" } },
   ],
-  async handler(params, ctx: MethodContext) {
-    if (params.delay_ms) await abortableSleep(params.delay_ms, ctx.signal);
-    return {
-      pong: true as const,
-      timestamp: ctx.clock.now().toISOString(),
-      ...(params.payload === undefined ? {} : { payload_length: params.payload.length }),
-    };
-  },
+  handler: (params, ctx: MethodContext) => answerPing(params, ctx),
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineMethod } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
+import { answerShutdown } from "./answers.ts";
 
 /** `system.shutdown`: a graceful exit, after this answer is sent. */
 export const shutdown = defineMethod({
@@ -13,8 +14,5 @@ export const shutdown = defineMethod({
   result: z.strictObject({ acknowledged: z.literal(true).describe("Always true") }),
   errors: [],
   examples: [{ name: "shutdown", params: {}, result: { acknowledged: true } }],
-  handler(_params, ctx: MethodContext) {
-    ctx.daemon.requestShutdown("system.shutdown");
-    return Promise.resolve({ acknowledged: true as const });
-  },
+  handler: (_params, ctx: MethodContext) => answerShutdown(ctx),
 });

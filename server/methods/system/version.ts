@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { VERSION } from "../../../common/version.ts";
 import { defineMethod } from "../../rpc/define_method.ts";
+import { answerVersion } from "./answers.ts";
 
 /** `system.version`: what is running and how it talks. */
 export const version = defineMethod({
@@ -25,12 +26,5 @@ export const version = defineMethod({
       runtime: "deno 2.9.6",
     },
   }],
-  handler() {
-    return Promise.resolve({
-      version: VERSION,
-      protocol: "json-rpc-2.0" as const,
-      transport: "unix-socket" as const,
-      runtime: `deno ${Deno.version.deno}`,
-    });
-  },
+  handler: answerVersion,
 });
