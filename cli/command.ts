@@ -112,12 +112,6 @@ export interface CommandEntry extends CommandInfo {
   load(): Promise<CommandModule>;
 }
 
-/**
- * A declaration and its implementation in one object: the shape `serve` still exports. The table
- * takes only its `run`.
- */
-export interface Command extends CommandInfo, CommandModule {}
-
 /** Reads a string flag. */
 export function stringFlag(flags: FlagValues, name: FlagName): string | undefined {
   const value = flags[name];

@@ -1,6 +1,6 @@
 import { resolveConfigPath, resolveSocketPath } from "../../common/paths.ts";
 import type { Config, resolveConfig } from "../../server/config.ts";
-import { type Command, type CommandContext, numberFlag, stringFlag } from "../command.ts";
+import { type CommandContext, type CommandModule, numberFlag, stringFlag } from "../command.ts";
 import { EXIT_CODES, exitCodeFor } from "../exit_codes.ts";
 import { printError } from "../output.ts";
 
@@ -42,23 +42,7 @@ export async function configFrom(
 }
 
 /** `serve`: run the daemon in the foreground until a signal, `system.shutdown` or inactivity. */
-export const serveCommand: Command = {
-  name: "serve",
-  summary: "Run the daemon in the foreground",
-  usage: "serve [--socket PATH] [--db PATH] [--timeout S | --no-timeout] [--log-file PATH] [-v]",
-  flags: [
-    "socket",
-    "db",
-    "db-path",
-    "timeout",
-    "no-timeout",
-    "verbose",
-    "foreground",
-    "log-file",
-    "read-timeout",
-    "max-frame-bytes",
-    "max-header-bytes",
-  ],
+export const serveCommand: CommandModule = {
   async run({ flags, facts }) {
     // Loaded here, not at the top: one-off CLI calls must not load sqlite, zod or the handlers.
     const { loggerFor, resolveConfig, serve } = await import("../../server/mod.ts");
