@@ -44,6 +44,8 @@ export interface FrameDecoder {
 const CR = 13;
 const LF = 10;
 const encoder = new TextEncoder();
+/** What every frame's header starts with. */
+const HEADER_PREFIX = "Content-Length: ";
 
 /**
  * Creates a decoder. Time is linear in input size: header bytes go into one fixed buffer, and a
@@ -184,7 +186,7 @@ function asciiText(bytes: Uint8Array): string {
 }
 
 /** Counts the UTF-8 bytes of a string without encoding it. */
-function utf8ByteLength(text: string): number {
+export function utf8ByteLength(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -216,12 +218,33 @@ function utf8ByteLength(text: string): number {
  */
 export function encodeFrame(json: string): Uint8Array {
   const length = utf8ByteLength(json);
-  const head = `Content-Length: ${length}\r\n\r\n`;
-  const frame = new Uint8Array(head.length + length);
-  // The header is ASCII: written byte by byte, it costs less than a call to the encoder.
-  for (let i = 0; i < head.length; i++) frame[i] = head.charCodeAt(i);
-  encoder.encodeInto(json, frame.subarray(head.length));
+  const frame = new Uint8Array(frameLength(length));
+  writeFrame(json, length, frame, 0);
   return frame;
+}
+
+/** The bytes a frame of a body of `bodyBytes` takes, header included. */
+export function frameLength(bodyBytes: number): number {
+  return HEADER_PREFIX.length + String(bodyBytes).length + 4 + bodyBytes;
+}
+
+/**
+ * Writes the frame of `json`, whose UTF-8 length is `bodyBytes` (`utf8ByteLength`), into `target`
+ * at `offset`, which has room for `frameLength(bodyBytes)`; returns the offset after it. A write
+ * queue builds a batch of answers in one reused buffer this way, with no allocation per answer.
+ */
+export function writeFrame(
+  json: string,
+  bodyBytes: number,
+  target: Uint8Array,
+  offset: number,
+): number {
+  const head = `${HEADER_PREFIX}${bodyBytes}\r\n\r\n`;
+  // The header is ASCII: written byte by byte, it costs less than a call to the encoder.
+  for (let i = 0; i < head.length; i++) target[offset + i] = head.charCodeAt(i);
+  const start = offset + head.length;
+  encoder.encodeInto(json, target.subarray(start, start + bodyBytes));
+  return start + bodyBytes;
 }
 
 /**

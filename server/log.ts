@@ -6,6 +6,7 @@
  * @module
  */
 import { openPrivateFile } from "./private_files.ts";
+import { isoNow } from "./clock.ts";
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
@@ -73,7 +74,7 @@ export function createLogger(options: { level: LogLevel; sink: LogSink }): Logge
   const threshold = LOG_LEVELS[options.level];
   function log(level: LogLevel, message: string, fields: LogFields = {}): void {
     if (LOG_LEVELS[level] < threshold) return;
-    let line = `${new Date().toISOString()} ${level.toUpperCase()} ${escapeText(message)}`;
+    let line = `${isoNow()} ${level.toUpperCase()} ${escapeText(message)}`;
     for (const [key, value] of Object.entries(fields)) line += ` ${key}=${formatValue(value)}`;
     try {
       options.sink.write(capped(line) + "\n");

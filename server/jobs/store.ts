@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Clock } from "../clock.ts";
+import { type Clock, isoNow } from "../clock.ts";
 import {
   deleteJobRow,
   findJob,
@@ -178,7 +178,7 @@ export class JobStore extends EventTarget {
     options: { reason: string; finish?: (c: Database, rows: readonly JobRow[]) => void },
   ): Promise<JobRow[]> {
     const { rows, changes } = await this.#db.write((c) => {
-      const at = this.#clock.now().toISOString();
+      const at = isoNow(this.#clock);
       const jobs = plan(c, at);
       const pks = new Map<number, number>();
       for (const job of jobs) if (isPkFree(c, job.pk)) pks.set(job.pk, job.pk);
@@ -321,7 +321,7 @@ export class JobStore extends EventTarget {
   ): Promise<JobRow> {
     const { row, change } = await this.#db.write((c) => {
       // Read inside: a retried write records when it happened, not when it was first tried.
-      const at = this.#clock.now().toISOString();
+      const at = isoNow(this.#clock);
       const { row, event } = fn(c, at);
       if (event === undefined) return { row, change: undefined };
       const seq = insertJobEvent(c, event);

@@ -4,12 +4,7 @@
  *
  * @module
  */
-import {
-  createFrameDecoder,
-  encodeFrame,
-  type FrameLimits,
-  FramingError,
-} from "../../common/framing.ts";
+import { createFrameDecoder, type FrameLimits, FramingError } from "../../common/framing.ts";
 import { utf8Text } from "../../common/bytes.ts";
 import type { Logger } from "../log.ts";
 import { createSession, type Dispatcher, errorResponse } from "./dispatch.ts";
@@ -121,7 +116,7 @@ export async function serveConnection(conn: ByteConn, options: ConnectionOptions
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   function send(payload: unknown): Promise<void> {
-    return output.push(encodeFrame(JSON.stringify(payload)));
+    return output.pushJson(JSON.stringify(payload));
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   clusterOf,
   EXAMPLE_CLUSTER,
 } from "../../clusters/cluster.ts";
+import { isoNow } from "../../clock.ts";
 
 /** `clusters.create`: register a cluster. */
 export const create = defineMethod({
@@ -38,7 +39,7 @@ export const create = defineMethod({
     result: EXAMPLE_CLUSTER,
   }],
   handler(params, ctx: MethodContext) {
-    const row = insertCluster(ctx.db, clusterFields(params), ctx.clock.now().toISOString());
+    const row = insertCluster(ctx.db, clusterFields(params), isoNow(ctx.clock));
     return Promise.resolve(clusterOf(row));
   },
 });

@@ -13,6 +13,7 @@ import {
   EXAMPLE_CLUSTER,
   sshTargetOf,
 } from "../../clusters/cluster.ts";
+import { isoNow } from "../../clock.ts";
 
 const FIELDS = z.strictObject(CLUSTER_FIELDS);
 
@@ -44,7 +45,7 @@ export const update = defineMethod({
     const checked = FIELDS.safeParse(merged);
     if (!checked.success) throw invalidParamsError("clusters.update", checked.error);
     const parsed = checked.data;
-    const row = updateCluster(ctx.db, id, clusterFields(parsed), ctx.clock.now().toISOString());
+    const row = updateCluster(ctx.db, id, clusterFields(parsed), isoNow(ctx.clock));
     ctx.ssh.forget(sshTargetOf(current).id);
     return Promise.resolve(clusterOf(row));
   },

@@ -13,6 +13,7 @@ import { abortableSleep } from "../../abortable_sleep.ts";
 import type { EarlyMethod } from "../../rpc/dispatch.ts";
 import type { RequestContext } from "../../rpc/define_method.ts";
 import type { MethodContext } from "../context.ts";
+import { isoNow } from "../../clock.ts";
 
 /** What the system methods need of a handler context: no service, only the daemon and a clock. */
 export type SystemContext = RequestContext & Pick<MethodContext, "clock" | "daemon">;
@@ -28,7 +29,7 @@ export async function answerPing(
   if (params.delay_ms) await abortableSleep(params.delay_ms, ctx.signal);
   return {
     pong: true as const,
-    timestamp: ctx.clock.now().toISOString(),
+    timestamp: isoNow(ctx.clock),
     ...(params.payload === undefined ? {} : { payload_length: params.payload.length }),
   };
 }
