@@ -22,9 +22,11 @@ export const PERMISSION_SET = "daemon";
 
 /**
  * V8 flags for every launch of this program, compiled or not: `--expose-gc` lets the daemon
- * collect right after a very large frame (server/rpc/release_memory.ts).
+ * collect right after a very large frame (server/rpc/release_memory.ts); an 8 MiB cap on each
+ * young-generation semi-space (V8's default lets it grow to 16 or more) took the peak RSS under
+ * 16 connections × 32 pipelined pings from about 200 MiB to about 158, at the same throughput.
  */
-export const V8_FLAGS = "--expose-gc";
+export const V8_FLAGS = "--expose-gc,--max-semi-space-size=8";
 
 /**
  * Deno flags for every `deno run` of this program. Without `--unstable-lazy-dynamic-imports`,
