@@ -257,19 +257,23 @@ function runBody(
     ...(spec.restart_dir ? restartCopy(spec.restart_dir) : []),
     ...setup,
   ];
+  // The properties run line: swap INPUT, then properties into <output_name>.properties.out/.err.
+  const properties = spec.properties &&
+    `cp INPUT INPUT.d12 && cp INPUT.d3 INPUT && ${
+      spec.parallel
+        ? run(
+          "properties.parallel_executable",
+          spec.properties.parallel_executable,
+          `${name}.properties`,
+        )
+        : run("properties.executable", spec.properties.executable, `${name}.properties`)
+    }`;
   if (spec.properties_only) {
-    if (!spec.properties) throw new TypeError("A properties-only run needs properties programs");
-    const properties = spec.parallel
-      ? run(
-        "properties.parallel_executable",
-        spec.properties.parallel_executable,
-        `${name}.properties`,
-      )
-      : run("properties.executable", spec.properties.executable, `${name}.properties`);
+    if (!properties) throw new TypeError("A properties-only run needs properties programs");
     return [
       ...head,
       ...(spec.band_tokens_from ? fillBandTokens(spec.band_tokens_from, `${name}.properties`) : []),
-      `cp INPUT INPUT.d12 && cp INPUT.d3 INPUT && ${properties}`,
+      properties,
       "rc=$?",
       record(".exit_code_properties", '"$rc"'),
       record(".exit_code", '"$rc"'),
@@ -282,17 +286,10 @@ function runBody(
     "rc=$?",
     record(".exit_code", '"$rc"'),
   ];
-  if (spec.properties) {
-    const properties = spec.parallel
-      ? run(
-        "properties.parallel_executable",
-        spec.properties.parallel_executable,
-        `${name}.properties`,
-      )
-      : run("properties.executable", spec.properties.executable, `${name}.properties`);
+  if (properties) {
     body.push(
       'if [ "$rc" -eq 0 ]; then',
-      `  cp INPUT INPUT.d12 && cp INPUT.d3 INPUT && ${properties}`,
+      `  ${properties}`,
       `  ${record(".exit_code_properties", '"$?"')}`,
       "fi",
     );
