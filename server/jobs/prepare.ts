@@ -14,7 +14,7 @@ import {
 } from "../crystal/band_window.ts";
 import { InvalidStateError } from "../errors.ts";
 import { type JobRow, outputNameOf, sameClusterRestartDir } from "../model/job.ts";
-import { prepareJobDir } from "./job_dir.ts";
+import { phaseFiles, prepareJobDir } from "./job_dir.ts";
 import type { JobStore } from "./store.ts";
 
 /**
@@ -47,7 +47,7 @@ export async function prepareJobFiles(store: JobStore, row: JobRow): Promise<voi
  */
 async function withBands(deck: string | null, source: JobRow): Promise<string | null> {
   if (deck === null || !hasBandTokens(deck)) return deck;
-  const name = `${outputNameOf(source)}.out`;
+  const name = phaseFiles(outputNameOf(source), "crystal").stdout;
   const output = source.work_dir === null
     ? null
     : await Deno.readTextFile(join(source.work_dir, name)).catch(() => null);

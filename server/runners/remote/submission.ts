@@ -19,6 +19,7 @@ import {
 } from "../../model/job.ts";
 import { ACTIVE_STATES, isTerminal } from "../../model/job_state.ts";
 import type { JobStore } from "../../jobs/store.ts";
+import { phaseFiles } from "../../jobs/job_dir.ts";
 import { uploadJob } from "./files.ts";
 import type { Scheduler, Transport } from "./scheduler.ts";
 
@@ -76,7 +77,9 @@ export async function upload(
           cluster: options.cluster,
           after,
           restart_dir: sameClusterRestartDir(row, source),
-          restart_output: source === null ? null : `${outputNameOf(source)}.out`,
+          restart_output: source === null
+            ? null
+            : phaseFiles(outputNameOf(source), "crystal").stdout,
         }),
       },
       source,
